@@ -1,0 +1,6 @@
+//! PUBCOMP (section 3.7): the last step of QoS 2.
+
+crate::ack::ack_packet! {
+    /// A PUBCOMP packet.
+    PubComp
+}
