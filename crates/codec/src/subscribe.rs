@@ -155,8 +155,11 @@ impl Subscribe {
             return Err(EncodeError::NoTopicFilters(packet));
         }
         for s in &self.subscriptions {
-            let filter = TopicFilter::new(s.filter.as_str()).map_err(EncodeError::Topic)?;
-            if s.options.no_local && filter.is_shared() && version == ProtocolVersion::V5 {
+            TopicFilter::validate(&s.filter).map_err(EncodeError::Topic)?;
+            if s.options.no_local
+                && s.filter.starts_with(SHARE_PREFIX)
+                && version == ProtocolVersion::V5
+            {
                 return Err(EncodeError::NoLocalOnSharedSubscription);
             }
         }

@@ -166,7 +166,22 @@ impl TopicFilter {
     /// The [`TopicError`] naming the first rule broken.
     pub fn new(filter: impl Into<String>) -> Result<Self, TopicError> {
         let full = filter.into();
-        check_common(&full)?;
+        let start = Self::check(&full)?;
+        Ok(Self { full, start })
+    }
+
+    /// Checks `filter` like [`TopicFilter::new`] without taking or copying it.
+    ///
+    /// # Errors
+    ///
+    /// The [`TopicError`] naming the first rule broken.
+    pub fn validate(filter: &str) -> Result<(), TopicError> {
+        Self::check(filter).map(|_| ())
+    }
+
+    /// Validates and returns where the matched filter starts.
+    fn check(full: &str) -> Result<usize, TopicError> {
+        check_common(full)?;
         let start = match full.strip_prefix(SHARE_PREFIX) {
             None => 0,
             Some(rest) => {
@@ -181,7 +196,7 @@ impl TopicFilter {
             }
         };
         check_levels(full.get(start..).unwrap_or_default())?;
-        Ok(Self { full, start })
+        Ok(start)
     }
 
     /// The whole text as sent on the wire, `$share/` prefix included.

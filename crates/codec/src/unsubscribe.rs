@@ -74,7 +74,7 @@ impl Unsubscribe {
             return Err(EncodeError::NoTopicFilters(packet));
         }
         for f in &self.filters {
-            TopicFilter::new(f.as_str()).map_err(EncodeError::Topic)?;
+            TopicFilter::validate(f).map_err(EncodeError::Topic)?;
         }
         let first = (packet as u8) << 4 | packet.required_flags();
         encode_packet(out, first, self.body_len(version), |out| {
