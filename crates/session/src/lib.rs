@@ -1,4 +1,39 @@
 //! Sans-IO MQTT 5.0 client session engine built on [`wasmqtt_codec`].
 //!
-//! Not implemented yet: this crate only reserves its place in the workspace.
+//! [`Session`] holds everything a client connection needs to behave well
+//! (flow control, QoS 1/2 in both directions, keep-alive, session resume,
+//! topic aliases, reconnect backoff) and does no I/O: bytes, time and
+//! randomness come in as arguments, bytes and events go out through
+//! `poll_*` methods. The browser layer and tests drive it the same way.
 #![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod alias;
+mod backoff;
+mod error;
+mod event;
+mod inbound;
+mod metrics;
+mod options;
+mod outbound;
+mod packet_ids;
+mod request;
+mod server;
+mod session;
+mod subscriptions;
+
+pub use backoff::Backoff;
+pub use error::{ConnectionError, ProtocolError, UsageError};
+pub use event::{Event, PublishError, Token};
+pub use metrics::Metrics;
+pub use options::Options;
+pub use server::ServerLimits;
+pub use session::Session;
+pub use subscriptions::SubscriptionEntry;
+pub use wasmqtt_codec as codec;
+
+/// Milliseconds since an origin the driver chooses; only differences matter.
+pub type Millis = u64;

@@ -1,0 +1,82 @@
+//! Topic Aliases (section 3.3.2.3.4), per connection and per direction.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use wasmqtt_codec::TopicName;
+
+use crate::error::ProtocolError;
+
+/// Aliases the server set for topics it sends us.
+#[derive(Debug, Default)]
+pub(crate) struct InboundAliases {
+    topics: Vec<Option<TopicName>>,
+}
+
+impl InboundAliases {
+    pub(crate) fn reset(&mut self, maximum: u16) {
+        self.topics.clear();
+        self.topics.resize(usize::from(maximum), None);
+    }
+
+    /// Maps `alias` for `topic`, or resolves it when `topic` is empty.
+    pub(crate) fn resolve(
+        &mut self,
+        alias: u16,
+        topic: &mut TopicName,
+    ) -> Result<(), ProtocolError> {
+        // [MQTT-3.3.2-9] [MQTT-3.3.2-10]: 0 or above our maximum is invalid.
+        let slot = usize::from(alias)
+            .checked_sub(1)
+            .and_then(|i| self.topics.get_mut(i))
+            .ok_or(ProtocolError::TopicAliasInvalid(alias))?;
+        if topic.is_empty() {
+            match slot {
+                Some(known) => *topic = known.clone(),
+                None => return Err(ProtocolError::TopicAliasUnknown(alias)),
+            }
+        } else {
+            *slot = Some(topic.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Aliases we assign for topics we send, within the server's maximum.
+#[derive(Debug, Default)]
+pub(crate) struct OutboundAliases {
+    by_topic: BTreeMap<String, u16>,
+    maximum: u16,
+}
+
+/// How to send a topic.
+pub(crate) enum Outbound {
+    /// Send the topic and set up this alias.
+    Assign(u16),
+    /// Send the alias alone.
+    Reuse(u16),
+    /// Send the topic without an alias.
+    None,
+}
+
+impl OutboundAliases {
+    pub(crate) fn reset(&mut self, maximum: u16) {
+        self.by_topic.clear();
+        self.maximum = maximum;
+    }
+
+    pub(crate) fn lookup(&mut self, topic: &str) -> Outbound {
+        if let Some(&alias) = self.by_topic.get(topic) {
+            return Outbound::Reuse(alias);
+        }
+        // Aliases are handed out first come, first served until the
+        // server's maximum; dashboards publish to a small, stable set of topics.
+        match u16::try_from(self.by_topic.len() + 1) {
+            Ok(alias) if alias <= self.maximum => {
+                self.by_topic.insert(String::from(topic), alias);
+                Outbound::Assign(alias)
+            }
+            _ => Outbound::None,
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! What the server sends us: decoding and reacting to each packet.
+
+use alloc::vec::Vec;
+use wasmqtt_codec::{
+    ConnAck, Disconnect, Packet, PacketType, ProtocolVersion, PubAck, PubComp, PubRec, PubRel,
+    Publish, QoS, ReasonCode, SubAck, UnsubAck,
+};
+
+use crate::error::{ConnectionError, ProtocolError};
+use crate::event::{Event, PublishError};
+use crate::outbound::{Queued, Stage};
+use crate::server::ServerLimits;
+use crate::session::{Session, State};
+use crate::Millis;
+
+impl Session {
+    /// Bytes arrived from the transport, in any chunking.
+    pub fn handle_bytes(&mut self, now: Millis, bytes: &[u8]) {
+        if !matches!(
+            self.state,
+            State::Connecting { .. } | State::Connected { .. }
+        ) {
+            return;
+        }
+        self.metrics.bytes_in += bytes.len() as u64;
+        self.decoder.feed(bytes);
+        loop {
+            match self.decoder.next_packet() {
+                Ok(Some(packet)) => {
+                    self.metrics.packets_in += 1;
+                    // Any packet shows the connection is alive.
+                    if let Some(sent) = self.ping_sent.take() {
+                        if packet == Packet::PingResp {
+                            self.metrics.round_trip_time = Some(now.saturating_sub(sent));
+                        }
+                    }
+                    self.handle_packet(now, packet);
+                    if !matches!(
+                        self.state,
+                        State::Connecting { .. } | State::Connected { .. }
+                    ) {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => return self.protocol_error(now, ProtocolError::Decode(e)),
+            }
+        }
+    }
+
+    fn handle_packet(&mut self, now: Millis, packet: Packet) {
+        let connecting = matches!(self.state, State::Connecting { .. });
+        let result = match packet {
+            Packet::ConnAck(p) if connecting => {
+                self.on_connack(now, p);
+                Ok(())
+            }
+            Packet::Auth(p) => {
+                self.events.push_back(Event::Auth(p));
+                Ok(())
+            }
+            // Before CONNACK the server may send only CONNACK or AUTH [MQTT-3.2.0-2].
+            p if connecting => Err(ProtocolError::UnexpectedPacket(p.packet_type())),
+            Packet::Publish(p) => self.on_publish(now, p),
+            Packet::PubAck(p) => {
+                self.on_puback(now, p);
+                Ok(())
+            }
+            Packet::PubRec(p) => {
+                self.on_pubrec(now, p);
+                Ok(())
+            }
+            Packet::PubRel(p) => {
+                self.on_pubrel(now, p);
+                Ok(())
+            }
+            Packet::PubComp(p) => {
+                self.on_pubcomp(now, p);
+                Ok(())
+            }
+            Packet::SubAck(p) => self.on_suback(now, p),
+            Packet::UnsubAck(p) => self.on_unsuback(now, p),
+            Packet::PingResp => Ok(()),
+            Packet::Disconnect(p) => {
+                self.on_disconnect(now, p);
+                Ok(())
+            }
+            p => Err(ProtocolError::UnexpectedPacket(p.packet_type())),
+        };
+        if let Err(e) = result {
+            self.protocol_error(now, e);
+        }
+    }
+
+    fn on_connack(&mut self, now: Millis, connack: ConnAck) {
+        if connack.reason_code.is_error() {
+            let p = connack.properties;
+            return self.close(
+                now,
+                ConnectionError::Refused {
+                    reason_code: connack.reason_code,
+                    reason_string: p.reason_string,
+                    server_reference: p.server_reference,
+                },
+            );
+        }
+        let v5 = self.options.protocol_version == ProtocolVersion::V5;
+        self.limits = if v5 {
+            ServerLimits::from_connack(&connack)
+        } else {
+            ServerLimits::default()
+        };
+        self.limits_known = true;
+        if let Some(id) = &self.limits.assigned_client_identifier {
+            // Reconnects must name the session the server made for us.
+            self.options.client_id.clone_from(id);
+        }
+        let keep_alive = self
+            .limits
+            .server_keep_alive
+            .unwrap_or(self.options.keep_alive);
+        self.keep_alive = Millis::from(keep_alive) * 1000;
+        self.alias_in
+            .reset(self.options.properties.topic_alias_maximum.unwrap_or(0));
+        self.alias_out.reset(self.limits.topic_alias_maximum);
+        self.state = State::Connected { since: now };
+        let resumed = connack.session_present && self.connected_once;
+        self.connected_once = true;
+        self.events.push_back(Event::Connected(connack));
+        if resumed {
+            self.resend_in_flight(now);
+        } else {
+            // No session: the server forgot the QoS 2 ids it was sending us.
+            self.inbound_qos2.clear();
+            self.requeue_after_session_loss(now);
+            if self.options.resubscribe {
+                self.queue_resubscribe();
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Queues SUBSCRIBE for every acknowledged subscription, ahead of other work.
+    fn queue_resubscribe(&mut self) {
+        let restore: Vec<Queued> = self
+            .registry
+            .iter()
+            .filter(|e| e.granted.is_some())
+            .map(|e| Queued::Subscribe {
+                token: None,
+                subscriptions: alloc::vec![wasmqtt_codec::Subscription {
+                    filter: e.filter.as_str().into(),
+                    options: e.options,
+                }],
+                properties: e.properties.clone(),
+            })
+            .collect();
+        for item in restore.into_iter().rev() {
+            self.queue.push_front(item);
+        }
+    }
+
+    fn on_publish(&mut self, now: Millis, mut publish: Publish) -> Result<(), ProtocolError> {
+        if let Some(alias) = publish.properties.topic_alias.take() {
+            self.alias_in.resolve(alias, &mut publish.topic)?;
+        }
+        let version = self.options.protocol_version;
+        match (publish.qos, publish.packet_id) {
+            (QoS::AtLeastOnce, Some(id)) => {
+                self.deliver(publish);
+                if PubAck::new(id).encode(version, &mut self.tx).is_ok() {
+                    self.sent_packet(now);
+                }
+            }
+            (QoS::ExactlyOnce, Some(id)) => {
+                // Deliver once; a DUP of a held id only gets PUBREC again.
+                if !self.inbound_qos2.contains(&id.get()) {
+                    let max = self.options.properties.receive_maximum.unwrap_or(u16::MAX);
+                    // [MQTT-3.3.4-9]: the server must respect our Receive Maximum.
+                    if self.inbound_qos2.len() >= usize::from(max) {
+                        return Err(ProtocolError::ReceiveMaximumExceeded);
+                    }
+                    self.inbound_qos2.insert(id.get());
+                    self.deliver(publish);
+                }
+                if PubRec::new(id).encode(version, &mut self.tx).is_ok() {
+                    self.sent_packet(now);
+                }
+            }
+            _ => self.deliver(publish),
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, publish: Publish) {
+        self.metrics.messages_in += 1;
+        match self.requests.take_response(&publish) {
+            Some(token) => self.events.push_back(Event::Response {
+                token,
+                message: publish,
+            }),
+            None => self.events.push_back(Event::Message(publish)),
+        }
+    }
+
+    fn on_pubrel(&mut self, now: Millis, pubrel: PubRel) {
+        let reason_code = if self.inbound_qos2.remove(&pubrel.packet_id.get()) {
+            ReasonCode::Success
+        } else {
+            ReasonCode::PacketIdentifierNotFound
+        };
+        let pubcomp = PubComp {
+            packet_id: pubrel.packet_id,
+            reason_code: if self.options.protocol_version == ProtocolVersion::V5 {
+                reason_code
+            } else {
+                ReasonCode::Success
+            },
+            properties: Default::default(),
+        };
+        if pubcomp
+            .encode(self.options.protocol_version, &mut self.tx)
+            .is_ok()
+        {
+            self.sent_packet(now);
+        }
+    }
+
+    fn on_puback(&mut self, now: Millis, puback: PubAck) {
+        let id = puback.packet_id.get();
+        // A late acknowledgement of a message already settled is ignored.
+        if self
+            .inflight
+            .get(&id)
+            .is_some_and(|f| f.stage == Stage::PubAck)
+        {
+            if let Some(f) = self.inflight.remove(&id) {
+                self.ids.release(puback.packet_id);
+                let result = ack_result(puback.reason_code, puback.properties.reason_string);
+                self.finish(f.token, result);
+            }
+        }
+        self.pump(now);
+    }
+
+    fn on_pubrec(&mut self, now: Millis, pubrec: PubRec) {
+        let id = pubrec.packet_id;
+        let stage = self.inflight.get(&id.get()).map(|f| f.stage);
+        match stage {
+            Some(Stage::PubRec) if pubrec.reason_code.is_error() => {
+                // [MQTT-4.3.3-?]: a failed PUBREC ends the exchange.
+                if let Some(f) = self.inflight.remove(&id.get()) {
+                    self.ids.release(id);
+                    let result = ack_result(pubrec.reason_code, pubrec.properties.reason_string);
+                    self.finish(f.token, result);
+                }
+                self.pump(now);
+            }
+            Some(Stage::PubRec | Stage::PubComp) => {
+                if let Some(f) = self.inflight.get_mut(&id.get()) {
+                    f.stage = Stage::PubComp;
+                }
+                self.send_pubrel(now, id, ReasonCode::Success);
+            }
+            // [MQTT-4.3.3-?]: an unknown id is answered with 0x92.
+            _ if self.options.protocol_version == ProtocolVersion::V5 => {
+                self.send_pubrel(now, id, ReasonCode::PacketIdentifierNotFound);
+            }
+            _ => self.send_pubrel(now, id, ReasonCode::Success),
+        }
+    }
+
+    fn on_pubcomp(&mut self, now: Millis, pubcomp: PubComp) {
+        let id = pubcomp.packet_id.get();
+        if self
+            .inflight
+            .get(&id)
+            .is_some_and(|f| f.stage == Stage::PubComp)
+        {
+            if let Some(f) = self.inflight.remove(&id) {
+                self.ids.release(pubcomp.packet_id);
+                self.finish(f.token, Ok(ReasonCode::Success));
+            }
+        }
+        self.pump(now);
+    }
+
+    fn on_suback(&mut self, now: Millis, suback: SubAck) -> Result<(), ProtocolError> {
+        let id = suback.packet_id.get();
+        let Some(pending) = self.pending_acks.get(&id) else {
+            return Err(ProtocolError::UnknownPacketId(id));
+        };
+        let Queued::Subscribe {
+            token,
+            subscriptions,
+            ..
+        } = &pending.item
+        else {
+            return Err(ProtocolError::UnexpectedPacket(PacketType::SubAck));
+        };
+        if subscriptions.len() != suback.reason_codes.len() {
+            return Err(ProtocolError::ReasonCodeCount {
+                expected: subscriptions.len(),
+                got: suback.reason_codes.len(),
+            });
+        }
+        let token = *token;
+        let filters: Vec<_> = subscriptions.iter().map(|s| s.filter.clone()).collect();
+        self.pending_acks.remove(&id);
+        self.ids.release(suback.packet_id);
+        for (filter, &code) in filters.iter().zip(&suback.reason_codes) {
+            if code.is_error() {
+                self.registry.remove(filter);
+                if token.is_none() {
+                    self.events.push_back(Event::SubscriptionLost {
+                        filter: filter.clone(),
+                        reason_code: code,
+                    });
+                }
+            } else if let Some(entry) = self.registry.get_mut(filter) {
+                entry.granted = QoS::from_u8(code as u8);
+            }
+        }
+        if let Some(token) = token {
+            self.events.push_back(Event::Subscribed {
+                token,
+                reason_codes: suback.reason_codes,
+                properties: suback.properties,
+            });
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    fn on_unsuback(&mut self, now: Millis, unsuback: UnsubAck) -> Result<(), ProtocolError> {
+        let id = unsuback.packet_id.get();
+        let Some(pending) = self.pending_acks.get(&id) else {
+            return Err(ProtocolError::UnknownPacketId(id));
+        };
+        let Queued::Unsubscribe { token, filters, .. } = &pending.item else {
+            return Err(ProtocolError::UnexpectedPacket(PacketType::UnsubAck));
+        };
+        let v5 = self.options.protocol_version == ProtocolVersion::V5;
+        if v5 && filters.len() != unsuback.reason_codes.len() {
+            return Err(ProtocolError::ReasonCodeCount {
+                expected: filters.len(),
+                got: unsuback.reason_codes.len(),
+            });
+        }
+        let token = *token;
+        let filters = filters.clone();
+        self.pending_acks.remove(&id);
+        self.ids.release(unsuback.packet_id);
+        let reason_codes = if v5 {
+            unsuback.reason_codes
+        } else {
+            alloc::vec![ReasonCode::Success; filters.len()]
+        };
+        for filter in &filters {
+            self.registry.remove(filter);
+        }
+        self.events.push_back(Event::Unsubscribed {
+            token,
+            reason_codes,
+            properties: unsuback.properties,
+        });
+        self.pump(now);
+        Ok(())
+    }
+
+    fn on_disconnect(&mut self, now: Millis, disconnect: Disconnect) {
+        let p = disconnect.properties;
+        self.close(
+            now,
+            ConnectionError::ServerDisconnected {
+                reason_code: disconnect.reason_code,
+                reason_string: p.reason_string,
+                server_reference: p.server_reference,
+            },
+        );
+    }
+}
+
+fn ack_result(
+    reason_code: ReasonCode,
+    reason_string: Option<alloc::string::String>,
+) -> Result<ReasonCode, PublishError> {
+    if reason_code.is_error() {
+        Err(PublishError::Rejected {
+            reason_code,
+            reason_string,
+        })
+    } else {
+        Ok(reason_code)
+    }
+}

@@ -1,0 +1,409 @@
+//! What we send: the queue, flow control by the server's Receive Maximum,
+//! and the QoS 1/2 state of our publishes.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use wasmqtt_codec::{
+    PacketId, Properties, ProtocolVersion, PubRel, Publish, QoS, ReasonCode, Subscribe,
+    Subscription, TopicFilter, Unsubscribe,
+};
+
+use crate::alias::Outbound;
+use crate::error::UsageError;
+use crate::event::{Event, PublishError, Token};
+use crate::session::{Session, State};
+use crate::Millis;
+
+/// An operation waiting for a connection, or for send quota.
+#[derive(Debug, Clone)]
+pub(crate) enum Queued {
+    Publish {
+        token: Token,
+        publish: Publish,
+        queued_at: Millis,
+    },
+    Subscribe {
+        /// `None` for subscriptions restored after a session loss.
+        token: Option<Token>,
+        subscriptions: Vec<Subscription>,
+        properties: Properties,
+    },
+    Unsubscribe {
+        token: Token,
+        filters: Vec<String>,
+        properties: Properties,
+    },
+}
+
+impl Queued {
+    /// When a waiting message's Message Expiry Interval runs out.
+    pub(crate) fn expires_at(&self) -> Option<Millis> {
+        match self {
+            Self::Publish {
+                publish, queued_at, ..
+            } => publish
+                .properties
+                .message_expiry_interval
+                .map(|s| queued_at.saturating_add(Millis::from(s) * 1000)),
+            _ => None,
+        }
+    }
+}
+
+/// Where one of our QoS 1/2 publishes stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // named after the packet awaited
+pub(crate) enum Stage {
+    /// QoS 1, waiting for PUBACK.
+    PubAck,
+    /// QoS 2, waiting for PUBREC.
+    PubRec,
+    /// QoS 2, PUBREL sent, waiting for PUBCOMP.
+    PubComp,
+}
+
+/// One of our publishes between sending and its final acknowledgement.
+#[derive(Debug, Clone)]
+pub(crate) struct InFlight {
+    pub(crate) token: Token,
+    /// Send order, for resending in the original order [MQTT-4.4.0-1].
+    pub(crate) seq: u64,
+    pub(crate) publish: Publish,
+    pub(crate) stage: Stage,
+}
+
+/// A SUBSCRIBE or UNSUBSCRIBE waiting for its acknowledgement.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingAck {
+    pub(crate) seq: u64,
+    pub(crate) item: Queued,
+}
+
+impl Session {
+    /// Validates a publish against the protocol and the server's limits.
+    pub(crate) fn check_publish(&self, publish: &mut Publish) -> Result<(), UsageError> {
+        if publish.topic.is_empty() {
+            return Err(UsageError::InvalidTopic(wasmqtt_codec::TopicError::Empty));
+        }
+        // The session owns these fields; a Subscription Identifier from a
+        // client is a Protocol Error [MQTT-3.3.4-6].
+        publish.dup = false;
+        publish.packet_id = None;
+        publish.properties.topic_alias = None;
+        publish.properties.subscription_identifiers.clear();
+        if self.options.protocol_version == ProtocolVersion::V311 && !publish.properties.is_empty()
+        {
+            return Err(UsageError::NotInV311);
+        }
+        if self.limits_known {
+            self.check_limits(publish)?;
+        }
+        Ok(())
+    }
+
+    fn check_limits(&self, publish: &Publish) -> Result<(), UsageError> {
+        let limits = &self.limits;
+        if publish.qos > limits.maximum_qos {
+            return Err(UsageError::QoSNotSupported {
+                max: limits.maximum_qos,
+            });
+        }
+        if publish.retain && !limits.retain_available {
+            return Err(UsageError::RetainNotSupported);
+        }
+        if let Some(max) = limits.maximum_packet_size {
+            // The largest form: a Packet Identifier and the full topic, no alias.
+            let size = publish.encoded_len(self.options.protocol_version) + 2;
+            if size > max as usize {
+                return Err(UsageError::PacketTooLarge { size, max });
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_filter(
+        &self,
+        filter: &TopicFilter,
+        properties: &Properties,
+    ) -> Result<(), UsageError> {
+        let limits = &self.limits;
+        if filter.has_wildcards() && !limits.wildcard_subscription_available {
+            return Err(UsageError::WildcardNotSupported);
+        }
+        if filter.is_shared() && !limits.shared_subscription_available {
+            return Err(UsageError::SharedNotSupported);
+        }
+        if !properties.subscription_identifiers.is_empty()
+            && !limits.subscription_identifier_available
+        {
+            return Err(UsageError::SubscriptionIdentifierNotSupported);
+        }
+        Ok(())
+    }
+
+    /// Queues an operation and sends what the connection allows.
+    pub(crate) fn enqueue(&mut self, now: Millis, item: Queued) -> Result<(), UsageError> {
+        let connected = matches!(self.state, State::Connected { .. });
+        if let Queued::Publish { publish, .. } = &item {
+            if !connected && publish.qos == QoS::AtMostOnce && !self.options.queue_qos0 {
+                return Err(UsageError::NotConnected);
+            }
+        }
+        if self.queue.len() >= self.options.queue_limit {
+            return Err(UsageError::QueueFull {
+                limit: self.options.queue_limit,
+            });
+        }
+        self.queue.push_back(item);
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Sends queued operations in order while connected and within quota.
+    pub(crate) fn pump(&mut self, now: Millis) {
+        if !matches!(self.state, State::Connected { .. }) {
+            return;
+        }
+        while let Some(front) = self.queue.front() {
+            if let Queued::Publish { publish, .. } = front {
+                // [MQTT-4.9.0-2]: no more QoS 1/2 in flight than Receive Maximum.
+                if publish.qos != QoS::AtMostOnce
+                    && self.inflight.len() >= usize::from(self.limits.receive_maximum)
+                {
+                    return;
+                }
+            }
+            let needs_id = match front {
+                Queued::Publish { publish, .. } => publish.qos != QoS::AtMostOnce,
+                _ => true,
+            };
+            let id = if needs_id {
+                match self.ids.allocate() {
+                    Some(id) => Some(id),
+                    None => return,
+                }
+            } else {
+                None
+            };
+            let Some(item) = self.queue.pop_front() else {
+                return;
+            };
+            self.send_item(now, item, id);
+        }
+    }
+
+    fn send_item(&mut self, now: Millis, item: Queued, id: Option<PacketId>) {
+        let version = self.options.protocol_version;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        match item {
+            Queued::Publish {
+                token,
+                mut publish,
+                queued_at,
+            } => {
+                if let Err(e) = self.check_limits(&publish) {
+                    self.release(id);
+                    self.finish(token, Err(PublishError::Usage(e)));
+                    return;
+                }
+                if let Some(interval) = publish.properties.message_expiry_interval {
+                    // The receiver gets what is left of the interval [MQTT-3.3.2-6].
+                    let waited =
+                        u32::try_from(now.saturating_sub(queued_at) / 1000).unwrap_or(u32::MAX);
+                    publish.properties.message_expiry_interval =
+                        Some(interval.saturating_sub(waited));
+                }
+                publish.packet_id = id;
+                self.transmit_publish(now, &publish);
+                self.metrics.messages_out += 1;
+                match id {
+                    None => self.finish(token, Ok(ReasonCode::Success)),
+                    Some(pid) => {
+                        let stage = if publish.qos == QoS::AtLeastOnce {
+                            Stage::PubAck
+                        } else {
+                            Stage::PubRec
+                        };
+                        self.inflight.insert(
+                            pid.get(),
+                            InFlight {
+                                token,
+                                seq,
+                                publish,
+                                stage,
+                            },
+                        );
+                    }
+                }
+            }
+            Queued::Subscribe {
+                ref subscriptions,
+                ref properties,
+                ..
+            } => {
+                let Some(packet_id) = id else { return };
+                let packet = Subscribe {
+                    packet_id,
+                    properties: properties.clone(),
+                    subscriptions: subscriptions.clone(),
+                };
+                // Validated when queued; an encode failure cannot happen here.
+                if packet.encode(version, &mut self.tx).is_ok() {
+                    self.sent_packet(now);
+                }
+                self.pending_acks
+                    .insert(packet_id.get(), PendingAck { seq, item });
+            }
+            Queued::Unsubscribe {
+                ref filters,
+                ref properties,
+                ..
+            } => {
+                let Some(packet_id) = id else { return };
+                let packet = Unsubscribe {
+                    packet_id,
+                    properties: properties.clone(),
+                    filters: filters.clone(),
+                };
+                if packet.encode(version, &mut self.tx).is_ok() {
+                    self.sent_packet(now);
+                }
+                self.pending_acks
+                    .insert(packet_id.get(), PendingAck { seq, item });
+            }
+        }
+    }
+
+    /// Encodes a PUBLISH, with a Topic Alias when enabled.
+    pub(crate) fn transmit_publish(&mut self, now: Millis, publish: &Publish) {
+        let version = self.options.protocol_version;
+        let alias = if self.options.auto_topic_alias && version == ProtocolVersion::V5 {
+            self.alias_out.lookup(publish.topic.as_str())
+        } else {
+            Outbound::None
+        };
+        let result = match alias {
+            Outbound::None => publish.encode(version, &mut self.tx),
+            Outbound::Assign(a) | Outbound::Reuse(a) => {
+                let mut p = publish.clone();
+                p.properties.topic_alias = Some(a);
+                if matches!(alias, Outbound::Reuse(_)) {
+                    p.topic = wasmqtt_codec::TopicName::default();
+                }
+                p.encode(version, &mut self.tx)
+            }
+        };
+        if result.is_ok() {
+            self.sent_packet(now);
+        }
+    }
+
+    pub(crate) fn release(&mut self, id: Option<PacketId>) {
+        if let Some(id) = id {
+            self.ids.release(id);
+        }
+    }
+
+    pub(crate) fn finish(&mut self, token: Token, result: Result<ReasonCode, PublishError>) {
+        self.events.push_back(Event::Published { token, result });
+    }
+
+    /// Drops waiting messages whose Message Expiry Interval ran out.
+    pub(crate) fn expire_queued(&mut self, now: Millis) {
+        let mut expired = Vec::new();
+        self.queue.retain(|q| match (q, q.expires_at()) {
+            (Queued::Publish { token, .. }, Some(at)) if now >= at => {
+                expired.push(*token);
+                false
+            }
+            _ => true,
+        });
+        for token in expired {
+            self.finish(token, Err(PublishError::Expired));
+        }
+    }
+
+    /// Sends PUBREL for a QoS 2 publish the server received.
+    pub(crate) fn send_pubrel(&mut self, now: Millis, id: PacketId, reason_code: ReasonCode) {
+        let pubrel = PubRel {
+            packet_id: id,
+            reason_code,
+            properties: Properties::default(),
+        };
+        if pubrel
+            .encode(self.options.protocol_version, &mut self.tx)
+            .is_ok()
+        {
+            self.sent_packet(now);
+        }
+    }
+
+    /// Re-sends unacknowledged PUBLISH (with DUP) and PUBREL in their
+    /// original order after the server resumed our session [MQTT-4.4.0-1].
+    pub(crate) fn resend_in_flight(&mut self, now: Millis) {
+        let mut order: Vec<(u64, u16)> = self.inflight.iter().map(|(&id, f)| (f.seq, id)).collect();
+        order.sort_unstable();
+        for (_, id) in order {
+            let Some(f) = self.inflight.get_mut(&id) else {
+                continue;
+            };
+            match f.stage {
+                Stage::PubComp => {
+                    let pid = f.publish.packet_id;
+                    if let Some(pid) = pid {
+                        self.send_pubrel(now, pid, ReasonCode::Success);
+                    }
+                }
+                Stage::PubAck | Stage::PubRec => {
+                    // [MQTT-3.3.1-1]: DUP on a re-delivery.
+                    f.publish.dup = true;
+                    let publish = f.publish.clone();
+                    self.transmit_publish(now, &publish);
+                }
+            }
+        }
+    }
+
+    /// The server has no session for us: our publishes in flight are
+    /// re-queued as new messages (or reported lost), and unacknowledged
+    /// SUBSCRIBE/UNSUBSCRIBE are sent again.
+    pub(crate) fn requeue_after_session_loss(&mut self, now: Millis) {
+        let mut flights: Vec<InFlight> =
+            core::mem::take(&mut self.inflight).into_values().collect();
+        flights.sort_unstable_by_key(|f| f.seq);
+        let mut acks: Vec<PendingAck> = core::mem::take(&mut self.pending_acks)
+            .into_values()
+            .collect();
+        acks.sort_unstable_by_key(|a| a.seq);
+        let mut front = Vec::new();
+        for f in flights {
+            self.release(f.publish.packet_id);
+            match f.stage {
+                // PUBREC said the server owns the message; it was delivered.
+                Stage::PubComp => self.finish(f.token, Ok(ReasonCode::Success)),
+                _ if self.options.requeue_unacked => {
+                    let mut publish = f.publish;
+                    publish.dup = false;
+                    publish.packet_id = None;
+                    front.push(Queued::Publish {
+                        token: f.token,
+                        publish,
+                        queued_at: now,
+                    });
+                }
+                _ => self.finish(f.token, Err(PublishError::SessionLost)),
+            }
+        }
+        for a in acks {
+            if let Queued::Subscribe { .. } | Queued::Unsubscribe { .. } = a.item {
+                front.push(a.item);
+            }
+        }
+        // The ids of acknowledgements we dropped are free again.
+        self.ids = crate::packet_ids::PacketIds::new();
+        for item in front.into_iter().rev() {
+            self.queue.push_front(item);
+        }
+    }
+}

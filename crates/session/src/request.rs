@@ -1,0 +1,111 @@
+//! Request/response (section 4.10): a publish with a Response Topic and
+//! fresh Correlation Data, matched with the message that answers it.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::vec::Vec;
+use bytes::Bytes;
+use wasmqtt_codec::{
+    Properties, ProtocolVersion, Publish, QoS, Subscription, SubscriptionOptions, TopicName,
+};
+
+use crate::error::UsageError;
+use crate::event::Token;
+use crate::session::Session;
+use crate::Millis;
+
+/// Requests waiting for their response, by Correlation Data.
+#[derive(Debug, Default)]
+pub(crate) struct Requests {
+    pending: BTreeMap<Bytes, (Token, Millis)>,
+    /// The topic responses come back on, once subscribed.
+    response_topic: Option<TopicName>,
+}
+
+impl Requests {
+    pub(crate) fn next_deadline(&self) -> Option<Millis> {
+        self.pending.values().map(|&(_, at)| at).min()
+    }
+
+    /// Removes and returns the requests whose time ran out.
+    pub(crate) fn expire(&mut self, now: Millis) -> Vec<Token> {
+        let mut out = Vec::new();
+        self.pending.retain(|_, &mut (token, at)| {
+            let keep = now < at;
+            if !keep {
+                out.push(token);
+            }
+            keep
+        });
+        out
+    }
+
+    /// The request `message` answers, if any.
+    pub(crate) fn take_response(&mut self, message: &Publish) -> Option<Token> {
+        if self.pending.is_empty() || self.response_topic.as_ref() != Some(&message.topic) {
+            return None;
+        }
+        let data = message.properties.correlation_data.as_ref()?;
+        self.pending.remove(data).map(|(token, _)| token)
+    }
+}
+
+impl Session {
+    /// Publishes `publish` as a request and reports the answer as
+    /// [`crate::Event::Response`], or [`crate::Event::RequestTimeout`]
+    /// after `timeout`. The session subscribes to its response topic on
+    /// first use: under the server's Response Information when it gave
+    /// one, else `wasmqtt/response/{client id}`.
+    pub fn request(
+        &mut self,
+        now: Millis,
+        mut publish: Publish,
+        timeout: Millis,
+    ) -> Result<Token, UsageError> {
+        if self.options.protocol_version == ProtocolVersion::V311 {
+            return Err(UsageError::NotInV311);
+        }
+        let topic = self.response_topic(now)?;
+        let mut data = [0u8; 16];
+        data[..8].copy_from_slice(&self.rng.next_u64().to_be_bytes());
+        data[8..].copy_from_slice(&self.rng.next_u64().to_be_bytes());
+        let data = Bytes::copy_from_slice(&data);
+        publish.properties.response_topic = Some(topic);
+        publish.properties.correlation_data = Some(data.clone());
+        let token = self.publish(now, publish)?;
+        self.requests
+            .pending
+            .insert(data, (token, now.saturating_add(timeout)));
+        Ok(token)
+    }
+
+    fn response_topic(&mut self, now: Millis) -> Result<TopicName, UsageError> {
+        if let Some(topic) = &self.requests.response_topic {
+            return Ok(topic.clone());
+        }
+        let id = if self.options.client_id.is_empty() {
+            format!("{:016x}", self.rng.next_u64())
+        } else {
+            self.options.client_id.clone()
+        };
+        let name = match &self.limits.response_information {
+            Some(base) if !base.is_empty() => format!("{}/{}", base.trim_end_matches('/'), id),
+            _ => format!("wasmqtt/response/{id}"),
+        };
+        // Client ids may hold characters a topic name cannot; fall back to random.
+        let topic = TopicName::new(name)
+            .or_else(|_| TopicName::new(format!("wasmqtt/response/{:016x}", self.rng.next_u64())))
+            .map_err(UsageError::InvalidTopic)?;
+        let subscription = Subscription {
+            filter: topic.as_str().into(),
+            options: SubscriptionOptions {
+                qos: QoS::AtLeastOnce,
+                no_local: true,
+                ..SubscriptionOptions::default()
+            },
+        };
+        self.subscribe(now, alloc::vec![subscription], Properties::default())?;
+        self.requests.response_topic = Some(topic.clone());
+        Ok(topic)
+    }
+}
