@@ -82,6 +82,9 @@ pub enum DecodeError {
     WillFlagsWithoutWill,
 
     // --- Protocol Error (0x82) ---
+    /// Subscription Options with Maximum QoS 3 or Retain Handling 3 (section 3.8.3.1).
+    #[error("invalid QoS or retain handling in subscription options {0:#010b}")]
+    InvalidSubscriptionValue(u8),
     /// A property other than User Property or Subscription Identifier appeared twice.
     #[error("property {0:?} appears more than once")]
     DuplicateProperty(PropertyId),
@@ -133,6 +136,7 @@ impl DecodeError {
     pub const fn reason_code(&self) -> ReasonCode {
         match self {
             Self::DuplicateProperty(_)
+            | Self::InvalidSubscriptionValue(_)
             | Self::InvalidPropertyValue(_)
             | Self::ZeroPacketId
             | Self::NoTopicFilters(_)

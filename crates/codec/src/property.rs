@@ -413,8 +413,19 @@ impl Properties {
         wire::varint_len(len) + len
     }
 
-    /// Writes the Property Length and the properties in identifier order.
+    /// Writes the Property Length and the properties in identifier order;
+    /// on error `out` is unchanged.
     pub(crate) fn encode(&self, scope: Scope, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let start = out.len();
+        let result = self.write(scope, out);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        debug_assert!(result.is_err() || out.len() - start == self.encoded_len());
+        result
+    }
+
+    fn write(&self, scope: Scope, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         use PropertyId as P;
         wire::put_varint(out, self.content_len())?;
         let mut w = Writer { out, scope };
@@ -563,5 +574,424 @@ impl Writer<'_> {
             wire::put_binary(self.out, v)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::ProtocolVersion;
+    use alloc::vec;
+    use PacketType as T;
+
+    type Set = fn(&mut Properties);
+
+    /// Table 2-4 of section 2.2.2.2, written out independently of
+    /// `property_ids!`: identifier, whether Will Properties may carry it, and
+    /// the packets that may.
+    #[rustfmt::skip]
+    const TABLE_2_4: [(u8, bool, &[PacketType]); 27] = [
+        (0x01, true, &[T::Publish]),
+        (0x02, true, &[T::Publish]),
+        (0x03, true, &[T::Publish]),
+        (0x08, true, &[T::Publish]),
+        (0x09, true, &[T::Publish]),
+        (0x0B, false, &[T::Publish, T::Subscribe]),
+        (0x11, false, &[T::Connect, T::ConnAck, T::Disconnect]),
+        (0x12, false, &[T::ConnAck]),
+        (0x13, false, &[T::ConnAck]),
+        (0x15, false, &[T::Connect, T::ConnAck, T::Auth]),
+        (0x16, false, &[T::Connect, T::ConnAck, T::Auth]),
+        (0x17, false, &[T::Connect]),
+        (0x18, true, &[]),
+        (0x19, false, &[T::Connect]),
+        (0x1A, false, &[T::ConnAck]),
+        (0x1C, false, &[T::ConnAck, T::Disconnect]),
+        (0x1F, false, &[T::ConnAck, T::PubAck, T::PubRec, T::PubRel, T::PubComp, T::SubAck,
+                        T::UnsubAck, T::Disconnect, T::Auth]),
+        (0x21, false, &[T::Connect, T::ConnAck]),
+        (0x22, false, &[T::Connect, T::ConnAck]),
+        (0x23, false, &[T::Publish]),
+        (0x24, false, &[T::ConnAck]),
+        (0x25, false, &[T::ConnAck]),
+        (0x26, true, &[T::Connect, T::ConnAck, T::Publish, T::PubAck, T::PubRec, T::PubRel,
+                       T::PubComp, T::Subscribe, T::SubAck, T::Unsubscribe, T::UnsubAck,
+                       T::Disconnect, T::Auth]),
+        (0x27, false, &[T::Connect, T::ConnAck]),
+        (0x28, false, &[T::ConnAck]),
+        (0x29, false, &[T::ConnAck]),
+        (0x2A, false, &[T::ConnAck]),
+    ];
+
+    /// One value of every property: identifier and value bytes, and the field it sets.
+    #[rustfmt::skip]
+    fn samples() -> [(PropertyId, &'static [u8], Set); 27] {
+        use PropertyId as P;
+        [
+            (P::PayloadFormatIndicator, &[0x01, 0x01],
+                |p| p.payload_format_indicator = Some(PayloadFormatIndicator::Utf8)),
+            (P::MessageExpiryInterval, &[0x02, 0x00, 0x00, 0x0E, 0x10],
+                |p| p.message_expiry_interval = Some(3600)),
+            (P::ContentType, &[0x03, 0x00, 0x03, b't', b'x', b't'],
+                |p| p.content_type = Some("txt".into())),
+            (P::ResponseTopic, &[0x08, 0x00, 0x03, b'r', b'/', b't'],
+                |p| p.response_topic = Some(TopicName::new("r/t").unwrap())),
+            (P::CorrelationData, &[0x09, 0x00, 0x02, 0xDE, 0xAD],
+                |p| p.correlation_data = Some(Bytes::from_static(&[0xDE, 0xAD]))),
+            (P::SubscriptionIdentifier, &[0x0B, 0x80, 0x01],
+                |p| p.subscription_identifiers.push(128)),
+            (P::SessionExpiryInterval, &[0x11, 0xFF, 0xFF, 0xFF, 0xFF],
+                |p| p.session_expiry_interval = Some(u32::MAX)),
+            (P::AssignedClientIdentifier, &[0x12, 0x00, 0x02, b'i', b'd'],
+                |p| p.assigned_client_identifier = Some("id".into())),
+            (P::ServerKeepAlive, &[0x13, 0x00, 0x3C], |p| p.server_keep_alive = Some(60)),
+            (P::AuthenticationMethod, &[0x15, 0x00, 0x01, b'm'],
+                |p| p.authentication_method = Some("m".into())),
+            (P::AuthenticationData, &[0x16, 0x00, 0x01, 0x00],
+                |p| p.authentication_data = Some(Bytes::from_static(&[0]))),
+            (P::RequestProblemInformation, &[0x17, 0x00],
+                |p| p.request_problem_information = Some(false)),
+            (P::WillDelayInterval, &[0x18, 0x00, 0x00, 0x00, 0x05],
+                |p| p.will_delay_interval = Some(5)),
+            (P::RequestResponseInformation, &[0x19, 0x01],
+                |p| p.request_response_information = Some(true)),
+            (P::ResponseInformation, &[0x1A, 0x00, 0x01, b'x'],
+                |p| p.response_information = Some("x".into())),
+            (P::ServerReference, &[0x1C, 0x00, 0x01, b's'],
+                |p| p.server_reference = Some("s".into())),
+            (P::ReasonString, &[0x1F, 0x00, 0x00], |p| p.reason_string = Some(String::new())),
+            (P::ReceiveMaximum, &[0x21, 0xFF, 0xFF], |p| p.receive_maximum = Some(u16::MAX)),
+            (P::TopicAliasMaximum, &[0x22, 0x00, 0x00], |p| p.topic_alias_maximum = Some(0)),
+            (P::TopicAlias, &[0x23, 0x00, 0x01], |p| p.topic_alias = Some(1)),
+            (P::MaximumQoS, &[0x24, 0x01], |p| p.maximum_qos = Some(QoS::AtLeastOnce)),
+            (P::RetainAvailable, &[0x25, 0x00], |p| p.retain_available = Some(false)),
+            (P::UserProperty, &[0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v'],
+                |p| p.user_properties.push(("k".into(), "v".into()))),
+            (P::MaximumPacketSize, &[0x27, 0x00, 0x00, 0x01, 0x00],
+                |p| p.maximum_packet_size = Some(256)),
+            (P::WildcardSubscriptionAvailable, &[0x28, 0x01],
+                |p| p.wildcard_subscription_available = Some(true)),
+            (P::SubscriptionIdentifierAvailable, &[0x29, 0x00],
+                |p| p.subscription_identifier_available = Some(false)),
+            (P::SharedSubscriptionAvailable, &[0x2A, 0x01],
+                |p| p.shared_subscription_available = Some(true)),
+        ]
+    }
+
+    /// Will Properties, then every packet type.
+    fn scopes() -> Vec<Scope> {
+        let packets = (1..16).filter_map(|n| PacketType::from_nibble(n, ProtocolVersion::V5));
+        core::iter::once(Scope::Will)
+            .chain(packets.map(Scope::Packet))
+            .collect()
+    }
+
+    /// Whether table 2-4 lets `scope` carry property `id`.
+    fn spec_allows(id: PropertyId, scope: Scope) -> bool {
+        let (_, will, packets) = TABLE_2_4.iter().find(|row| row.0 == id as u8).unwrap();
+        match scope {
+            Scope::Will => *will,
+            Scope::Packet(p) => packets.contains(&p),
+        }
+    }
+
+    fn props(set: Set) -> Properties {
+        let mut p = Properties::default();
+        set(&mut p);
+        p
+    }
+
+    /// Decodes `bytes` (Property Length included), which must all be consumed.
+    fn decode(bytes: &[u8], scope: Scope) -> Result<Properties, DecodeError> {
+        let mut r = Reader::new(Bytes::copy_from_slice(bytes));
+        let result = Properties::decode(&mut r, scope);
+        assert!(result.is_err() || r.is_empty(), "{bytes:02X?} not consumed");
+        result
+    }
+
+    /// Encodes after a guard byte; on error the guard must be all there is.
+    fn encode(p: &Properties, scope: Scope) -> Result<Vec<u8>, EncodeError> {
+        let mut out = vec![0xEE];
+        let result = p.encode(scope, &mut out);
+        if result.is_err() {
+            assert_eq!(out, [0xEE], "output changed by {p:?}");
+        }
+        result.map(|()| out.split_off(1))
+    }
+
+    fn with_length(content: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        wire::put_varint(&mut out, content.len()).unwrap();
+        out.extend_from_slice(content);
+        out
+    }
+
+    #[test]
+    fn identifiers_and_scopes_follow_table_2_4() {
+        for raw in 0..0x4000 {
+            let row = TABLE_2_4.iter().find(|row| u32::from(row.0) == raw);
+            let id = PropertyId::from_u32(raw);
+            assert_eq!(id.map(|id| u32::from(id as u8)), row.map(|_| raw));
+            let (Some(id), Some((_, will, packets))) = (id, row) else {
+                continue;
+            };
+            assert_eq!(id.is_will_property(), *will, "{id:?}");
+            for scope in scopes() {
+                if let Scope::Packet(p) = scope {
+                    assert_eq!(id.is_allowed_in(p), packets.contains(&p), "{id:?} in {p:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_property_in_every_scope() {
+        assert_eq!(samples().len(), TABLE_2_4.len());
+        for (id, bytes, set) in samples() {
+            let single = props(set);
+            let encoded = with_length(bytes);
+            assert_eq!(single.content_len(), bytes.len(), "{id:?}");
+            assert_eq!(single.encoded_len(), encoded.len(), "{id:?}");
+            for scope in scopes() {
+                if spec_allows(id, scope) {
+                    assert_eq!(decode(&encoded, scope), Ok(single.clone()), "{id:?}");
+                    assert_eq!(encode(&single, scope), Ok(encoded.clone()), "{id:?}");
+                    continue;
+                }
+                // Section 2.2.2.2: an identifier not valid for the packet is malformed.
+                let packet = scope.packet();
+                let err = DecodeError::PropertyNotAllowed {
+                    property: id,
+                    packet,
+                };
+                assert_eq!(err.reason_code(), crate::ReasonCode::MalformedPacket);
+                assert_eq!(decode(&encoded, scope), Err(err));
+                let err = EncodeError::PropertyNotAllowed {
+                    property: id,
+                    packet,
+                };
+                assert_eq!(encode(&single, scope), Err(err));
+            }
+        }
+    }
+
+    #[test]
+    fn all_allowed_properties_of_each_scope_round_trip() {
+        // A second User Property makes the Property Length two bytes long.
+        let long: &[u8] = &[&[0x26, 0x00, 0x01, b'l', 0x00, 0x96][..], &[b'x'; 150]].concat();
+        for scope in scopes() {
+            let mut content = Vec::new();
+            let mut expected = Properties::default();
+            for (id, bytes, set) in samples() {
+                if !spec_allows(id, scope) {
+                    continue;
+                }
+                content.extend_from_slice(bytes);
+                set(&mut expected);
+                if id == PropertyId::UserProperty {
+                    content.extend_from_slice(long);
+                    expected.user_properties.push(("l".into(), "x".repeat(150)));
+                }
+            }
+            let encoded = with_length(&content);
+            assert_eq!(decode(&encoded, scope), Ok(expected.clone()), "{scope:?}");
+            assert_eq!(encode(&expected, scope), Ok(encoded.clone()), "{scope:?}");
+            assert_eq!(expected.content_len(), content.len());
+            assert_eq!(expected.encoded_len(), encoded.len());
+        }
+    }
+
+    #[test]
+    fn every_field_set_counts_every_byte() {
+        let mut all = Properties::default();
+        let mut len = 0;
+        for (_, bytes, set) in samples() {
+            set(&mut all);
+            len += bytes.len();
+        }
+        assert_eq!(len, 99);
+        // 0B FF FF FF 7F, then 26 00 02 61 62 00 14 and 20 bytes: the
+        // Property Length now takes two bytes.
+        all.subscription_identifiers.push(268_435_455);
+        all.user_properties.push(("ab".into(), "x".repeat(20)));
+        assert_eq!(all.content_len(), 99 + 5 + 27);
+        assert_eq!(all.encoded_len(), 2 + 99 + 5 + 27);
+        assert!(!all.is_empty() && Properties::default().is_empty());
+    }
+
+    #[test]
+    fn unknown_identifiers_are_malformed() {
+        let publish = Scope::Packet(T::Publish);
+        for raw in 0..0x80u8 {
+            if PropertyId::from_u32(raw.into()).is_none() {
+                let err = DecodeError::UnknownProperty(raw.into());
+                assert_eq!(decode(&[0x02, raw, 0x00], publish), Err(err.clone()));
+                assert_eq!(err.reason_code(), crate::ReasonCode::MalformedPacket);
+            }
+        }
+        let cases: [(&[u8], _); 4] = [
+            (&[0x01, 0x04], DecodeError::UnknownProperty(0x04)),
+            (&[0x01, 0x7F], DecodeError::UnknownProperty(0x7F)),
+            // The identifier is a Variable Byte Integer: 80 01 is 128.
+            (&[0x02, 0x80, 0x01], DecodeError::UnknownProperty(128)),
+            // 81 00 is 0x01 written in two bytes [MQTT-1.5.5-1].
+            (&[0x03, 0x81, 0x00, 0x01], DecodeError::VarIntNotMinimal),
+        ];
+        for (bytes, err) in cases {
+            assert_eq!(decode(bytes, publish), Err(err));
+        }
+    }
+
+    #[test]
+    fn only_user_property_and_publish_subscription_ids_repeat() {
+        for (id, bytes, set) in samples() {
+            let twice = with_length(&[bytes, bytes].concat());
+            for scope in scopes().into_iter().filter(|&s| spec_allows(id, s)) {
+                // Section 3.3.2.3.8: one Subscription Identifier per matching
+                // subscription in PUBLISH; otherwise "It is a Protocol Error
+                // to include ... more than once" (section 2.2.2.2 and each
+                // property's description).
+                let repeats = id == PropertyId::UserProperty
+                    || (id == PropertyId::SubscriptionIdentifier
+                        && scope == Scope::Packet(T::Publish));
+                let result = decode(&twice, scope);
+                if repeats {
+                    let mut expected = props(set);
+                    set(&mut expected);
+                    assert_eq!(result, Ok(expected.clone()));
+                    assert_eq!(encode(&expected, scope), Ok(twice.clone()));
+                } else {
+                    let err = DecodeError::DuplicateProperty(id);
+                    assert_eq!(err.reason_code(), crate::ReasonCode::ProtocolError);
+                    assert_eq!(result, Err(err), "{id:?} in {scope:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn user_properties_keep_their_order() {
+        // [MQTT-3.3.2-17] [MQTT-3.3.2-18]: order kept, duplicate keys allowed.
+        #[rustfmt::skip]
+        let bytes = [
+            0x15,
+            0x26, 0x00, 0x01, b'b', 0x00, 0x01, b'1',
+            0x26, 0x00, 0x01, b'a', 0x00, 0x01, b'2',
+            0x26, 0x00, 0x01, b'b', 0x00, 0x01, b'3',
+        ];
+        let pairs = [("b", "1"), ("a", "2"), ("b", "3")];
+        let expected = Properties {
+            user_properties: pairs.map(|(k, v)| (k.into(), v.into())).to_vec(),
+            ..Properties::default()
+        };
+        let scope = Scope::Packet(T::Publish);
+        assert_eq!(decode(&bytes, scope), Ok(expected.clone()));
+        assert_eq!(encode(&expected, scope), Ok(bytes.to_vec()));
+    }
+
+    #[test]
+    fn property_length_bounds_the_properties() {
+        let connect = Scope::Packet(T::Connect);
+        let cases: [&[u8]; 4] = [
+            // Property Length 5 with three bytes left.
+            &[0x05, 0x1F, 0x00, 0x01],
+            // Receive Maximum cut by the Property Length, though bytes follow.
+            &[0x02, 0x21, 0x00, 0x05],
+            // Property Length cut short, or absent.
+            &[0x80],
+            &[],
+        ];
+        for bytes in cases {
+            let mut r = Reader::new(Bytes::copy_from_slice(bytes));
+            assert_eq!(
+                Properties::decode(&mut r, connect),
+                Err(DecodeError::UnexpectedEnd)
+            );
+        }
+        // Decoding stops at the end of the Property Length.
+        let mut r = Reader::new(Bytes::from_static(&[0x02, 0x25, 0x01, 0xAA]));
+        let p = Properties::decode(&mut r, Scope::Packet(T::ConnAck)).unwrap();
+        assert_eq!((p.retain_available, r.remaining()), (Some(true), 1));
+    }
+
+    #[test]
+    fn values_out_of_range() {
+        use PropertyId as P;
+        let [connect, connack, publish, subscribe, puback] =
+            [T::Connect, T::ConnAck, T::Publish, T::Subscribe, T::PubAck].map(Scope::Packet);
+        let invalid = DecodeError::InvalidPropertyValue;
+        #[rustfmt::skip]
+        let cases: [(Scope, &[u8], DecodeError, u8); 16] = [
+            (publish, &[0x02, 0x01, 0x02], invalid(P::PayloadFormatIndicator), 0x82),
+            (Scope::Will, &[0x02, 0x01, 0xFF], invalid(P::PayloadFormatIndicator), 0x82),
+            (connect, &[0x02, 0x17, 0x02], invalid(P::RequestProblemInformation), 0x82),
+            (connect, &[0x02, 0x19, 0x02], invalid(P::RequestResponseInformation), 0x82),
+            (connack, &[0x02, 0x24, 0x02], invalid(P::MaximumQoS), 0x82),
+            (connack, &[0x02, 0x25, 0x02], invalid(P::RetainAvailable), 0x82),
+            (connack, &[0x02, 0x28, 0x02], invalid(P::WildcardSubscriptionAvailable), 0x82),
+            (connack, &[0x02, 0x29, 0x02], invalid(P::SubscriptionIdentifierAvailable), 0x82),
+            (connack, &[0x02, 0x2A, 0x02], invalid(P::SharedSubscriptionAvailable), 0x82),
+            (connect, &[0x03, 0x21, 0x00, 0x00], invalid(P::ReceiveMaximum), 0x82),
+            (connack, &[0x05, 0x27, 0x00, 0x00, 0x00, 0x00], invalid(P::MaximumPacketSize), 0x82),
+            (subscribe, &[0x02, 0x0B, 0x00], invalid(P::SubscriptionIdentifier), 0x82),
+            // [MQTT-3.3.2-8]: Topic Alias 0 is answered with 0x94.
+            (publish, &[0x03, 0x23, 0x00, 0x00], DecodeError::TopicAliasZero, 0x94),
+            // [MQTT-3.3.2-14]: Response Topic is a topic name, no wildcards.
+            (publish, &[0x04, 0x08, 0x00, 0x01, b'#'], invalid(P::ResponseTopic), 0x82),
+            // [MQTT-1.5.4-1] [MQTT-1.5.4-2]
+            (puback, &[0x04, 0x1F, 0x00, 0x01, 0xFF], DecodeError::InvalidUtf8, 0x81),
+            (puback, &[0x04, 0x1F, 0x00, 0x01, 0x00], DecodeError::NullCharacter, 0x81),
+        ];
+        for (scope, bytes, err, code) in cases {
+            assert_eq!(decode(bytes, scope), Err(err.clone()), "{bytes:02X?}");
+            assert_eq!(u8::from(err.reason_code()), code);
+        }
+        // The edges of the valid ranges.
+        #[rustfmt::skip]
+        let valid: [(Scope, &[u8]); 6] = [
+            (publish, &[0x02, 0x01, 0x00]),
+            (connack, &[0x02, 0x24, 0x00]),
+            (connect, &[0x03, 0x21, 0x00, 0x01]),
+            (connack, &[0x05, 0x27, 0xFF, 0xFF, 0xFF, 0xFF]),
+            (publish, &[0x03, 0x23, 0xFF, 0xFF]),
+            (subscribe, &[0x05, 0x0B, 0xFF, 0xFF, 0xFF, 0x7F]),
+        ];
+        for (scope, bytes) in valid {
+            let p = decode(bytes, scope).unwrap();
+            assert_eq!(encode(&p, scope), Ok(bytes.to_vec()));
+        }
+    }
+
+    #[test]
+    fn encode_errors_leave_the_output_unchanged() {
+        use PropertyId::{self as P, SubscriptionIdentifier as SubId};
+        let [connack, publish, subscribe] =
+            [T::ConnAck, T::Publish, T::Subscribe].map(Scope::Packet);
+        let invalid = EncodeError::InvalidPropertyValue;
+        let not_allowed = |property, packet| EncodeError::PropertyNotAllowed { property, packet };
+        #[rustfmt::skip]
+        let cases: [(Scope, Set, EncodeError); 12] = [
+            (publish, |p| p.reason_string = Some("r".into()),
+                not_allowed(P::ReasonString, T::Publish)),
+            // Will Properties are named as CONNECT's.
+            (Scope::Will, |p| p.session_expiry_interval = Some(1),
+                not_allowed(P::SessionExpiryInterval, T::Connect)),
+            (connack, |p| p.will_delay_interval = Some(1),
+                not_allowed(P::WillDelayInterval, T::ConnAck)),
+            (connack, |p| p.receive_maximum = Some(0), invalid(P::ReceiveMaximum)),
+            (connack, |p| p.maximum_qos = Some(QoS::ExactlyOnce), invalid(P::MaximumQoS)),
+            (connack, |p| p.maximum_packet_size = Some(0), invalid(P::MaximumPacketSize)),
+            (publish, |p| p.topic_alias = Some(0), invalid(P::TopicAlias)),
+            (subscribe, |p| p.subscription_identifiers = vec![0], invalid(SubId)),
+            (publish, |p| p.subscription_identifiers = vec![1, 268_435_456],
+                invalid(SubId)),
+            (subscribe, |p| p.subscription_identifiers = vec![1, 2], invalid(SubId)),
+            (publish, |p| p.content_type = Some("a\0".into()), EncodeError::NullCharacter),
+            (publish, |p| p.correlation_data = Some(Bytes::from(vec![0; 65_536])),
+                EncodeError::FieldTooLong),
+        ];
+        for (scope, set, err) in cases {
+            assert_eq!(encode(&props(set), scope), Err(err));
+        }
     }
 }

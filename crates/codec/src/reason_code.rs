@@ -209,6 +209,64 @@ mod tests {
     }
 
     #[test]
+    fn is_valid_for_matches_every_spec_table_exactly() {
+        use PacketType::*;
+        // Written out independently of `reason_codes!`.
+        #[rustfmt::skip]
+        let tables: [(PacketType, &[u8]); 9] = [
+            // Section 3.2.2.2.
+            (ConnAck, &[0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A,
+                        0x8C, 0x90, 0x95, 0x97, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F]),
+            // Sections 3.4.2.1 and 3.5.2.1.
+            (PubAck, &[0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]),
+            (PubRec, &[0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99]),
+            // Sections 3.6.2.1 and 3.7.2.1.
+            (PubRel, &[0x00, 0x92]),
+            (PubComp, &[0x00, 0x92]),
+            // Section 3.9.3.
+            (SubAck, &[0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2]),
+            // Section 3.11.3.
+            (UnsubAck, &[0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91]),
+            // Section 3.14.2.1, plus 0x8C (Bad authentication method): the
+            // table there omits it, but Table 2-6 in section 2.4 lists it for
+            // CONNACK and DISCONNECT, so a receiver accepts it.
+            (Disconnect, &[0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8C, 0x8D,
+                           0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A,
+                           0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2]),
+            // Section 3.15.2.1.
+            (Auth, &[0x00, 0x18, 0x19]),
+        ];
+        let mut pairs = 0;
+        for code in (0..=255).filter_map(ReasonCode::from_u8) {
+            for nibble in 1..16 {
+                let packet = PacketType::from_nibble(nibble, crate::ProtocolVersion::V5).unwrap();
+                let listed = tables
+                    .iter()
+                    .any(|(p, codes)| *p == packet && codes.contains(&u8::from(code)));
+                assert_eq!(code.is_valid_for(packet), listed, "{code:?} in {packet:?}");
+                pairs += usize::from(listed);
+            }
+        }
+        // Every listed code is defined, so each was checked above.
+        assert_eq!(pairs, tables.iter().map(|(_, codes)| codes.len()).sum());
+    }
+
+    #[test]
+    fn names_and_descriptions() {
+        assert_eq!(ReasonCode::NORMAL_DISCONNECTION as u8, 0x00);
+        assert_eq!(ReasonCode::GRANTED_QOS_0 as u8, 0x00);
+        assert_eq!(ReasonCode::default(), ReasonCode::Success);
+        assert_eq!(
+            alloc::format!("{}", ReasonCode::QuotaExceeded),
+            "quota exceeded"
+        );
+        assert_eq!(
+            ReasonCode::QoSNotSupported.description(),
+            "QoS not supported"
+        );
+    }
+
+    #[test]
     fn errors_start_at_0x80() {
         assert!(!ReasonCode::NoMatchingSubscribers.is_error());
         assert!(ReasonCode::UnspecifiedError.is_error());

@@ -89,3 +89,134 @@ impl Unsubscribe {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ack::tests::{assert_decode_err, assert_encode_err, assert_only_flags};
+    use crate::ack::tests::{assert_vector, pid, V311, V5};
+    use crate::property::PropertyId;
+    use crate::topic::TopicError;
+    use crate::Packet;
+    use alloc::vec;
+
+    fn packet(properties: Properties, filters: &[&str]) -> Packet {
+        Packet::Unsubscribe(Unsubscribe {
+            packet_id: pid(3),
+            properties,
+            filters: filters.iter().map(|&f| f.into()).collect(),
+        })
+    }
+
+    #[test]
+    fn spec_vectors() {
+        let user = Properties {
+            user_properties: vec![("k".into(), "v".into())],
+            ..Properties::default()
+        };
+        #[rustfmt::skip]
+        let v5: &[u8] = &[
+            0xA2, 0x20, // UNSUBSCRIBE [MQTT-3.10.1-1], Remaining Length 32
+            0x00, 0x03, // Packet Identifier 3
+            0x07, // Property Length 7
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // User Property k=v
+            0x00, 0x03, b'a', b'/', b'b',
+            0x00, 0x03, b'c', b'/', b'#',
+            0x00, 0x0A, b'$', b's', b'h', b'a', b'r', b'e', b'/', b'g', b'/', b'e',
+        ];
+        #[rustfmt::skip]
+        let v311: &[u8] = &[
+            0xA2, 0x0A, // UNSUBSCRIBE, Remaining Length 10
+            0x00, 0x03, // Packet Identifier 3
+            0x00, 0x03, b'a', b'/', b'b',
+            0x00, 0x01, b'#',
+        ];
+        let cases = [
+            (packet(user, &["a/b", "c/#", "$share/g/e"]), V5, v5),
+            (packet(Properties::default(), &["a/b", "#"]), V311, v311),
+        ];
+        for (p, version, bytes) in cases {
+            assert_vector(&p, version, bytes);
+            assert_only_flags(bytes, version);
+        }
+    }
+
+    #[test]
+    fn malformed_and_protocol_errors() {
+        use DecodeError as E;
+        let not_allowed = |property| E::PropertyNotAllowed {
+            property,
+            packet: PacketType::Unsubscribe,
+        };
+        let no_filter = E::NoTopicFilters(PacketType::Unsubscribe);
+        #[rustfmt::skip]
+        let cases: [(&[u8], _, _, u8); 9] = [
+            // [MQTT-2.2.1-3]
+            (&[0xA2, 0x06, 0x00, 0x00, 0x00, 0x00, 0x01, b'a'], V5, E::ZeroPacketId, 0x82),
+            (&[0xA2, 0x05, 0x00, 0x00, 0x00, 0x01, b'a'], V311, E::ZeroPacketId, 0x82),
+            // [MQTT-3.10.3-2]: at least one Topic Filter.
+            (&[0xA2, 0x03, 0x00, 0x03, 0x00], V5, no_filter.clone(), 0x82),
+            (&[0xA2, 0x02, 0x00, 0x03], V311, no_filter, 0x82),
+            // Section 2.2.2.2: only User Property is an UNSUBSCRIBE property.
+            (
+                &[0xA2, 0x08, 0x00, 0x03, 0x02, 0x0B, 0x01, 0x00, 0x01, b'a'],
+                V5,
+                not_allowed(PropertyId::SubscriptionIdentifier),
+                0x81,
+            ),
+            (
+                &[0xA2, 0x0A, 0x00, 0x03, 0x04, 0x1F, 0x00, 0x01, b'r', 0x00, 0x01, b'a'],
+                V5,
+                not_allowed(PropertyId::ReasonString),
+                0x81,
+            ),
+            // A filter running past the end; a filter that is not UTF-8 [MQTT-3.10.3-1].
+            (&[0xA2, 0x05, 0x00, 0x03, 0x00, 0x00, 0x05], V5, E::UnexpectedEnd, 0x81),
+            (&[0xA2, 0x05, 0x00, 0x03, 0x00, 0x01, 0xFF], V311, E::InvalidUtf8, 0x81),
+            (&[0xA2, 0x06, 0x00, 0x03, 0x00, 0x00, 0x01, 0x00], V5, E::NullCharacter, 0x81),
+        ];
+        for (bytes, version, err, code) in cases {
+            assert_decode_err(bytes, version, err, code);
+        }
+    }
+
+    #[test]
+    fn invalid_filters_decode_but_do_not_encode() {
+        // Kept as received so that a server can answer 0x8F per filter.
+        let bytes = [0x00, 0x03, 0x00, 0x00, 0x05, b'a', b'/', b'#', b'/', b'b'];
+        let decoded = Unsubscribe::decode(Bytes::copy_from_slice(&bytes), V5).unwrap();
+        assert_eq!(decoded.filters, ["a/#/b"]);
+        let err = EncodeError::Topic(TopicError::MisplacedMultiLevelWildcard);
+        assert_encode_err(&Packet::Unsubscribe(decoded), V5, err);
+    }
+
+    #[test]
+    fn encode_errors_leave_the_output_unchanged() {
+        use EncodeError as E;
+        let none = Properties::default;
+        let reason = Properties {
+            reason_string: Some("r".into()),
+            ..Properties::default()
+        };
+        let not_allowed = E::PropertyNotAllowed {
+            property: PropertyId::ReasonString,
+            packet: PacketType::Unsubscribe,
+        };
+        let no_filter = E::NoTopicFilters(PacketType::Unsubscribe);
+        let cases: [(_, &[&str], _, _); 5] = [
+            (none(), &[], V5, no_filter.clone()),
+            (none(), &[], V311, no_filter),
+            (none(), &["a", ""], V311, E::Topic(TopicError::Empty)),
+            (
+                none(),
+                &["$share/g"],
+                V5,
+                E::Topic(TopicError::EmptySharedFilter),
+            ),
+            (reason, &["a"], V5, not_allowed),
+        ];
+        for (properties, filters, version, err) in cases {
+            assert_encode_err(&packet(properties, filters), version, err);
+        }
+    }
+}
