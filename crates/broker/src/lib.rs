@@ -1,3 +1,21 @@
-//! The wasmqtt companion MQTT broker.
+//! wasmqtt-broker: an MQTT 5.0 and 3.1.1 broker with TCP and WebSocket
+//! listeners, built on the same codec as the wasmqtt client.
 //!
-//! Not implemented yet: this crate only reserves its place in the workspace.
+//! The router (topic tree, retained messages, shared subscriptions) is
+//! plain data behind one lock; each connection is a task that moves bytes
+//! through the codec; transports only move bytes.
+
+mod auth;
+mod broker;
+pub mod config;
+mod connection;
+mod lifecycle;
+mod message;
+pub mod router;
+mod session;
+mod state;
+mod sys;
+mod transport;
+
+pub use broker::{Broker, Shared};
+pub use config::{Config, Limits};

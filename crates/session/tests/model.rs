@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use common::*;
 use proptest::prelude::*;
-use wasmqtt_codec::{ConnAck, Packet, PubAck, PubComp, PubRec, PubRel, QoS, ReasonCode};
+use wasmqtt_codec::{ConnAck, Packet, PubAck, PubComp, PubRec, PubRel, QoS};
 use wasmqtt_session::{Event, Options};
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,80 @@
+//! Broker configuration: a TOML file, overridden by command-line flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Everything the broker can be configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Plain TCP listeners (port 0 lets the OS choose).
+    pub tcp: Vec<SocketAddr>,
+    /// WebSocket listeners, serving paths `/mqtt` and `/`.
+    pub ws: Vec<SocketAddr>,
+    /// Whether clients without credentials may connect.
+    pub allow_anonymous: bool,
+    /// Password file: `user:$argon2id$...` lines.
+    pub password_file: Option<PathBuf>,
+    /// ACL file: per-user topic patterns for publish and subscribe.
+    pub acl_file: Option<PathBuf>,
+    /// Limits the broker enforces and announces in CONNACK.
+    pub limits: Limits,
+    /// Turns on the `$control/...` fault-injection topics used by end-to-end tests.
+    pub test_control: bool,
+    /// Seconds between `$SYS/broker/...` updates (0 turns them off).
+    pub sys_interval: u64,
+}
+
+/// Limits, announced in CONNACK where the protocol has a property for them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Maximum Packet Size we accept.
+    pub max_packet_size: u32,
+    /// Receive Maximum: QoS 1/2 publishes a client may have unacknowledged.
+    pub receive_maximum: u16,
+    /// Topic Alias Maximum we accept from clients.
+    pub topic_alias_maximum: u16,
+    /// Server Keep Alive to impose, if any.
+    pub server_keep_alive: Option<u16>,
+    /// Longest Session Expiry Interval granted, in seconds.
+    pub max_session_expiry: u32,
+    /// Most simultaneous connections.
+    pub max_connections: usize,
+    /// Most messages queued for one session (offline or over its Receive Maximum).
+    pub max_queued_messages: usize,
+    /// Seconds a new connection has to send CONNECT.
+    pub connect_timeout: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            tcp: Vec::new(),
+            ws: Vec::new(),
+            allow_anonymous: true,
+            password_file: None,
+            acl_file: None,
+            limits: Limits::default(),
+            test_control: false,
+            sys_interval: 10,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_packet_size: 1 << 20,
+            receive_maximum: 1024,
+            topic_alias_maximum: 64,
+            server_keep_alive: None,
+            max_session_expiry: 24 * 3600,
+            max_connections: 10_000,
+            max_queued_messages: 10_000,
+            connect_timeout: 10,
+        }
+    }
+}

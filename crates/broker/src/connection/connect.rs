@@ -1,0 +1,231 @@
+//! CONNECT: the first packet, within the connect timeout (section 3.1).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Notify};
+use tracing::debug;
+use wasmqtt_codec::{
+    ConnAck, Connect, DecodeError, Decoder, Packet, Properties, ProtocolVersion, ReasonCode,
+    MAX_PACKET_SIZE,
+};
+
+use super::Connection;
+use crate::broker::Shared;
+use crate::session::{Control, Link, Session};
+use crate::state::Stats;
+use crate::transport::Transport;
+
+/// Waits for CONNECT, answers CONNACK and attaches the session.
+pub(super) async fn accept(
+    shared: Arc<Shared>,
+    mut transport: Transport,
+    peer: SocketAddr,
+) -> Option<Connection> {
+    let max = shared.config.limits.max_packet_size;
+    let mut decoder = Decoder::new(ProtocolVersion::V5, max);
+    let timeout = Duration::from_secs(shared.config.limits.connect_timeout);
+    let first = tokio::time::timeout(timeout, async {
+        loop {
+            match decoder.next_packet() {
+                Ok(Some(p)) => return Ok(p),
+                Ok(None) => {}
+                Err(e) => return Err(Some(e)),
+            }
+            match transport.recv().await {
+                Ok(Some(bytes)) => {
+                    Stats::add(&shared.stats.bytes_received, bytes.len() as u64);
+                    decoder.feed(&bytes);
+                }
+                _ => return Err(None),
+            }
+        }
+    })
+    .await;
+    let connect = match first {
+        Ok(Ok(Packet::Connect(c))) => c,
+        Ok(Err(Some(DecodeError::UnsupportedProtocolVersion(level)))) => {
+            // [MQTT-3.1.2-2]: answer in a form an older client understands.
+            debug!(%peer, level, "unsupported protocol version");
+            transport.send(&[0x20, 0x02, 0x00, 0x01]).await.ok();
+            return None;
+        }
+        // [MQTT-3.1.0-1]: the first packet must be CONNECT; anything else,
+        // a malformed CONNECT or silence until the timeout closes the socket.
+        other => {
+            debug!(%peer, ?other, "no valid CONNECT");
+            return None;
+        }
+    };
+    let version = connect.protocol_version;
+    decoder.set_version(version);
+    let mut conn = Connection {
+        id: shared.next_id(),
+        shared,
+        transport,
+        peer,
+        version,
+        decoder,
+        tx: Vec::new(),
+        client_id: Arc::from(""),
+        username: None,
+        idle_limit: None,
+        last_received: Instant::now(),
+        notify: Arc::new(Notify::new()),
+        control: mpsc::unbounded_channel().1,
+        client_receive_maximum: u16::MAX,
+        client_maximum_packet_size: MAX_PACKET_SIZE,
+        aliases: Vec::new(),
+        connect_session_expiry: 0,
+        withhold_acks: false,
+    };
+    match conn.on_connect(connect) {
+        Ok(()) => {
+            conn.flush().await.ok()?;
+            Some(conn)
+        }
+        Err(code) => {
+            conn.refuse(code);
+            conn.flush().await.ok();
+            conn.transport.close().await;
+            None
+        }
+    }
+}
+
+impl Connection {
+    fn refuse(&mut self, reason_code: ReasonCode) {
+        let mut connack = ConnAck {
+            reason_code,
+            ..ConnAck::default()
+        };
+        if connack.encode(self.version, &mut self.tx).is_err() {
+            // MQTT 3.1.1 has fewer return codes; use the closest one.
+            connack.reason_code = ReasonCode::ServerUnavailable;
+            self.encode(&Packet::ConnAck(connack));
+        }
+    }
+
+    fn on_connect(&mut self, connect: Connect) -> Result<(), ReasonCode> {
+        let shared = Arc::clone(&self.shared);
+        let limits = &shared.config.limits;
+        let v5 = self.version == ProtocolVersion::V5;
+        let props = &connect.properties;
+        if props.authentication_method.is_some() {
+            return Err(ReasonCode::BadAuthenticationMethod);
+        }
+        shared
+            .access
+            .authenticate(connect.username.as_deref(), connect.password.as_deref())?;
+        let assigned = connect.client_id.is_empty();
+        if assigned && !v5 && !connect.clean_start {
+            // [MQTT-3.1.3-8] (3.1.1): an empty id needs Clean Session 1.
+            return Err(ReasonCode::ClientIdentifierNotValid);
+        }
+        let client_id: Arc<str> = if assigned {
+            Arc::from(format!(
+                "wasmqtt-{:x}-{:x}",
+                shared.started.elapsed().as_nanos(),
+                self.id
+            ))
+        } else {
+            Arc::from(connect.client_id.as_str())
+        };
+        let requested_expiry = if v5 {
+            props.session_expiry_interval.unwrap_or(0)
+        } else if connect.clean_start {
+            0
+        } else {
+            // 3.1.1 persistent sessions do not expire on their own.
+            u32::MAX
+        };
+        let expiry = if v5 {
+            requested_expiry.min(limits.max_session_expiry)
+        } else {
+            requested_expiry
+        };
+        let keep_alive = limits.server_keep_alive.unwrap_or(connect.keep_alive);
+        self.client_id = Arc::clone(&client_id);
+        self.username = connect.username.clone();
+        self.connect_session_expiry = requested_expiry;
+        self.client_receive_maximum = props.receive_maximum.unwrap_or(u16::MAX);
+        self.client_maximum_packet_size = props.maximum_packet_size.unwrap_or(MAX_PACKET_SIZE);
+        self.aliases = vec![None; usize::from(limits.topic_alias_maximum)];
+        self.idle_limit =
+            (keep_alive > 0).then(|| Duration::from_millis(u64::from(keep_alive) * 1500));
+        let (control_tx, control_rx) = mpsc::unbounded_channel();
+        self.control = control_rx;
+
+        let mut state = shared.state();
+        let mut old_will = None;
+        if let Some(old) = state.sessions.get_mut(&client_id) {
+            if let Some(link) = old.link.take() {
+                // [MQTT-3.1.4-3]: the existing connection is taken over.
+                link.control.send(Control::TakenOver).ok();
+                Stats::add_signed(&shared.stats.clients_connected, -1);
+                old_will = old.will.take();
+            }
+        }
+        // [MQTT-3.1.2-4]: Clean Start discards any existing session.
+        if connect.clean_start {
+            state.remove_session(&client_id);
+        }
+        let session_present = state.sessions.contains_key(&client_id);
+        let session = state
+            .sessions
+            .entry(Arc::clone(&client_id))
+            .or_insert_with(|| Session::new(Arc::clone(&client_id)));
+        // A will held back by its delay is cancelled by the reconnect.
+        session.generation += 1;
+        session.username = connect.username.clone();
+        session.expiry_interval = expiry;
+        session.will = connect.will;
+        session.link = Some(Link {
+            connection: self.id,
+            notify: Arc::clone(&self.notify),
+            control: control_tx,
+            receive_maximum: self.client_receive_maximum,
+            maximum_packet_size: self.client_maximum_packet_size,
+            version: self.version,
+        });
+        drop(state);
+        Stats::add(&shared.stats.clients_connected, 1);
+        if let Some(will) = old_will {
+            // The old connection ended without DISCONNECT; if its session
+            // ended too (Clean Start), the will is due now.
+            if connect.clean_start || will.properties.will_delay_interval.unwrap_or(0) == 0 {
+                crate::lifecycle::route_will(&shared, Arc::clone(&client_id), will);
+            }
+        }
+
+        let mut properties = Properties::default();
+        if v5 {
+            if assigned {
+                properties.assigned_client_identifier = Some(client_id.to_string());
+            }
+            if expiry != requested_expiry {
+                properties.session_expiry_interval = Some(expiry);
+            }
+            if limits.server_keep_alive.is_some() {
+                properties.server_keep_alive = Some(keep_alive);
+            }
+            properties.receive_maximum = Some(limits.receive_maximum);
+            properties.maximum_packet_size = Some(limits.max_packet_size);
+            properties.topic_alias_maximum = Some(limits.topic_alias_maximum);
+            if props.request_response_information == Some(true) {
+                properties.response_information = Some(format!("responses/{client_id}"));
+            }
+        }
+        debug!(client = %client_id, peer = %self.peer, session_present, "connected");
+        self.encode(&Packet::ConnAck(ConnAck {
+            session_present,
+            reason_code: ReasonCode::Success,
+            properties,
+        }));
+        if session_present {
+            self.resend_in_flight();
+        }
+        Ok(())
+    }
+}

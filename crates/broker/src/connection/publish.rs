@@ -1,0 +1,213 @@
+//! PUBLISH from the client, and the acknowledgements of ours (sections 3.3 to 3.7).
+
+use std::sync::Arc;
+
+use wasmqtt_codec::{
+    Packet, PacketId, PayloadFormatIndicator, ProtocolVersion, PubAck, PubComp, PubRec, PubRel,
+    Publish, QoS, ReasonCode,
+};
+
+use super::{Connection, End};
+use crate::message::Message;
+use crate::session::Stage;
+use crate::state::Stats;
+
+impl Connection {
+    pub(super) fn on_publish(&mut self, mut publish: Publish) -> Option<End> {
+        if let Some(alias) = publish.properties.topic_alias {
+            let slot = usize::from(alias)
+                .checked_sub(1)
+                .and_then(|i| self.aliases.get_mut(i));
+            // [MQTT-3.3.2-9] [MQTT-3.3.2-10]: 0 or above our maximum.
+            let Some(slot) = slot else {
+                self.send_disconnect(ReasonCode::TopicAliasInvalid);
+                return Some(End::Abnormal);
+            };
+            if publish.topic.is_empty() {
+                match slot {
+                    Some(topic) => publish.topic = topic.clone(),
+                    // [MQTT-3.3.4-?]: an alias never set is a Protocol Error.
+                    None => {
+                        self.send_disconnect(ReasonCode::ProtocolError);
+                        return Some(End::Abnormal);
+                    }
+                }
+            } else {
+                *slot = Some(publish.topic.clone());
+            }
+        }
+        if self.shared.config.test_control && publish.topic.as_str().starts_with("$control/") {
+            self.on_test_control(&publish);
+            self.acknowledge(&publish, ReasonCode::Success);
+            return None;
+        }
+        let id = publish.packet_id;
+        if publish.qos == QoS::ExactlyOnce {
+            let id = id?;
+            if self.session_has_inbound(id) {
+                // A re-sent QoS 2 message is acknowledged, not routed again.
+                self.acknowledge(&publish, ReasonCode::Success);
+                return None;
+            }
+            let held = self.inbound_count();
+            // [MQTT-3.3.4-8]: the client must respect our Receive Maximum.
+            if held >= usize::from(self.shared.config.limits.receive_maximum) {
+                self.send_disconnect(ReasonCode::ReceiveMaximumExceeded);
+                return Some(End::Abnormal);
+            }
+        }
+        let allowed = !publish.topic.is_system()
+            && self
+                .shared
+                .access
+                .can_publish(self.username.as_deref(), publish.topic.as_str());
+        let utf8_ok = publish.properties.payload_format_indicator
+            != Some(PayloadFormatIndicator::Utf8)
+            || std::str::from_utf8(&publish.payload).is_ok();
+        let reason = if !allowed {
+            ReasonCode::NotAuthorized
+        } else if !utf8_ok {
+            ReasonCode::PayloadFormatInvalid
+        } else {
+            Stats::add(&self.shared.stats.messages_received, 1);
+            if let (QoS::ExactlyOnce, Some(id)) = (publish.qos, id) {
+                self.hold_inbound(id);
+            }
+            let message = Arc::new(Message::from_publish(
+                publish.clone(),
+                Some(Arc::clone(&self.client_id)),
+            ));
+            let routed = self.shared.state().route(message);
+            if routed == 0 {
+                ReasonCode::NoMatchingSubscribers
+            } else {
+                ReasonCode::Success
+            }
+        };
+        self.acknowledge(&publish, reason);
+        None
+    }
+
+    /// PUBACK or PUBREC for a QoS 1/2 publish; MQTT 3.1.1 only has success.
+    fn acknowledge(&mut self, publish: &Publish, reason_code: ReasonCode) {
+        let Some(packet_id) = publish.packet_id else {
+            return;
+        };
+        if self.withhold_acks {
+            return;
+        }
+        let reason_code = match self.version {
+            ProtocolVersion::V5 => reason_code,
+            _ => ReasonCode::Success,
+        };
+        let properties = Default::default();
+        let packet = match publish.qos {
+            QoS::AtLeastOnce => Packet::PubAck(PubAck {
+                packet_id,
+                reason_code,
+                properties,
+            }),
+            _ => Packet::PubRec(PubRec {
+                packet_id,
+                reason_code,
+                properties,
+            }),
+        };
+        self.encode(&packet);
+    }
+
+    fn session_has_inbound(&self, id: PacketId) -> bool {
+        self.shared
+            .state()
+            .sessions
+            .get(&self.client_id)
+            .is_some_and(|s| s.inbound_qos2.contains(&id.get()))
+    }
+
+    fn inbound_count(&self) -> usize {
+        self.shared
+            .state()
+            .sessions
+            .get(&self.client_id)
+            .map_or(0, |s| s.inbound_qos2.len())
+    }
+
+    fn hold_inbound(&self, id: PacketId) {
+        if let Some(s) = self.shared.state().sessions.get_mut(&self.client_id) {
+            s.inbound_qos2.insert(id.get());
+        }
+    }
+
+    pub(super) fn on_pubrel(&mut self, id: PacketId) {
+        let known = self
+            .shared
+            .state()
+            .sessions
+            .get_mut(&self.client_id)
+            .is_some_and(|s| s.inbound_qos2.remove(&id.get()));
+        let reason_code = if known || self.version == ProtocolVersion::V311 {
+            ReasonCode::Success
+        } else {
+            ReasonCode::PacketIdentifierNotFound
+        };
+        self.encode(&Packet::PubComp(PubComp {
+            packet_id: id,
+            reason_code,
+            properties: Default::default(),
+        }));
+    }
+
+    /// Removes an in-flight delivery at `stage`; returns whether it was there.
+    fn settle(&mut self, id: PacketId, stage: Stage) -> bool {
+        let mut state = self.shared.state();
+        let Some(session) = state.sessions.get_mut(&self.client_id) else {
+            return false;
+        };
+        if session
+            .inflight
+            .get(&id.get())
+            .is_some_and(|o| o.stage == stage)
+        {
+            session.inflight.remove(&id.get());
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(super) fn on_puback(&mut self, id: PacketId) {
+        self.settle(id, Stage::PubAck);
+    }
+
+    pub(super) fn on_pubcomp(&mut self, id: PacketId) {
+        self.settle(id, Stage::PubComp);
+    }
+
+    pub(super) fn on_pubrec(&mut self, pubrec: PubRec) {
+        let id = pubrec.packet_id;
+        if pubrec.reason_code.is_error() {
+            // A failed PUBREC ends the exchange [MQTT-4.3.3-?].
+            self.settle(id, Stage::PubRec);
+            return;
+        }
+        let known = {
+            let mut state = self.shared.state();
+            state
+                .sessions
+                .get_mut(&self.client_id)
+                .and_then(|s| s.inflight.get_mut(&id.get()))
+                .map(|o| o.stage = Stage::PubComp)
+                .is_some()
+        };
+        let reason_code = if known || self.version == ProtocolVersion::V311 {
+            ReasonCode::Success
+        } else {
+            ReasonCode::PacketIdentifierNotFound
+        };
+        self.encode(&Packet::PubRel(PubRel {
+            packet_id: id,
+            reason_code,
+            properties: Default::default(),
+        }));
+    }
+}

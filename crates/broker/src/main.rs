@@ -1,0 +1,115 @@
+//! The `wasmqtt-broker` command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use wasmqtt_broker::{Broker, Config};
+
+/// MQTT 5.0 / 3.1.1 broker with TCP and WebSocket listeners.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file; flags override it.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// TCP listener address (repeatable; port 0 picks a free port).
+    #[arg(long)]
+    tcp: Vec<SocketAddr>,
+    /// WebSocket listener address (repeatable; port 0 picks a free port).
+    #[arg(long)]
+    ws: Vec<SocketAddr>,
+    /// Refuse clients without credentials.
+    #[arg(long)]
+    no_anonymous: bool,
+    /// Password file (`user:$argon2id$...` lines).
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+    /// ACL file.
+    #[arg(long)]
+    acl_file: Option<PathBuf>,
+    /// Enable the `$control/...` fault-injection topics (for tests only).
+    #[arg(long)]
+    test_control: bool,
+    /// Log filter, e.g. `info` or `wasmqtt_broker=debug`.
+    #[arg(long, default_value = "info")]
+    log: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = match &cli.config {
+        Some(path) => match load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("wasmqtt-broker: {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => Config::default(),
+    };
+    if !cli.tcp.is_empty() {
+        config.tcp.clone_from(&cli.tcp);
+    }
+    if !cli.ws.is_empty() {
+        config.ws.clone_from(&cli.ws);
+    }
+    if config.tcp.is_empty() && config.ws.is_empty() {
+        config.tcp.push(SocketAddr::from(([127, 0, 0, 1], 1883)));
+        config.ws.push(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    }
+    config.allow_anonymous &= !cli.no_anonymous;
+    config.password_file = cli.password_file.or(config.password_file);
+    config.acl_file = cli.acl_file.or(config.acl_file);
+    config.test_control |= cli.test_control;
+
+    let broker = match Broker::start(config).await {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("wasmqtt-broker: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // One machine-readable line so scripts and tests can find the ports.
+    let list = |addrs: &[SocketAddr]| {
+        addrs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    println!(
+        "LISTENING tcp={} ws={}",
+        list(&broker.tcp),
+        list(&broker.ws)
+    );
+    wait_for_signal().await;
+    broker.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+fn load(path: &PathBuf) -> Result<Config, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    toml::from_str(&text).map_err(|e| e.to_string())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    tokio::signal::ctrl_c().await.ok();
+}

@@ -1,0 +1,155 @@
+//! The broker's shared state: sessions, subscriptions, retained messages.
+//! One lock guards it; it is never held across an await.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmqtt_codec::QoS;
+
+use crate::message::{Delivery, Message};
+use crate::router::{RetainedStore, SubscriptionTree};
+use crate::session::Session;
+
+/// Traffic counters for `$SYS/broker/...`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Application messages received.
+    pub messages_received: AtomicU64,
+    /// Application messages sent.
+    pub messages_sent: AtomicU64,
+    /// Bytes received.
+    pub bytes_received: AtomicU64,
+    /// Bytes sent.
+    pub bytes_sent: AtomicU64,
+    /// Connections currently open (CONNACK sent).
+    pub clients_connected: AtomicU64,
+}
+
+impl Stats {
+    /// Adds `n` to `counter`.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Adds a possibly negative `n` to `counter`.
+    pub fn add_signed(counter: &AtomicU64, n: i64) {
+        counter.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// Sessions, the subscription tree and retained messages.
+#[derive(Debug)]
+pub struct State {
+    /// Sessions by client id.
+    pub sessions: HashMap<Arc<str>, Session>,
+    /// Every subscription, by filter level.
+    pub subscriptions: SubscriptionTree,
+    /// Retained messages.
+    pub retained: RetainedStore,
+    /// Most deliveries queued per session.
+    pub max_queued: usize,
+}
+
+impl State {
+    /// Empty state.
+    pub fn new(max_queued: usize) -> Self {
+        Self {
+            sessions: HashMap::new(),
+            subscriptions: SubscriptionTree::default(),
+            retained: RetainedStore::default(),
+            max_queued,
+        }
+    }
+
+    /// Routes a message to every matching subscription; returns how many
+    /// sessions it was queued for.
+    pub fn route(&mut self, message: Arc<Message>) -> usize {
+        if message.retain {
+            self.retained.set(Arc::clone(&message));
+        }
+        let sessions = &self.sessions;
+        let online = |client: &str| sessions.get(client).is_some_and(|s| s.link.is_some());
+        let matches = self.subscriptions.matches(message.topic.as_str(), &online);
+        // One copy per session, with the highest granted QoS and every
+        // Subscription Identifier of its matching subscriptions [MQTT-3.3.4-3].
+        let mut per_session: HashMap<Arc<str>, Delivery> = HashMap::new();
+        for sub in matches {
+            let own = message.publisher.as_deref() == Some(&*sub.client);
+            // [MQTT-3.8.3-3]: No Local keeps a client's own messages from it.
+            if own && sub.options.no_local {
+                continue;
+            }
+            let qos = message.qos.min(sub.options.qos);
+            // [MQTT-3.3.1-12] [MQTT-3.3.1-13]: RETAIN is kept only with Retain As Published.
+            let retain = message.retain && sub.options.retain_as_published;
+            let entry = per_session
+                .entry(Arc::clone(&sub.client))
+                .or_insert_with(|| Delivery {
+                    message: Arc::clone(&message),
+                    qos,
+                    retain,
+                    subscription_ids: Vec::new(),
+                });
+            entry.qos = entry.qos.max(qos);
+            entry.retain |= retain;
+            entry.subscription_ids.extend(sub.subscription_id);
+        }
+        let count = per_session.len();
+        for (client, delivery) in per_session {
+            self.deliver(&client, delivery);
+        }
+        count
+    }
+
+    /// Queues a delivery for a session and wakes its connection.
+    pub fn deliver(&mut self, client: &str, delivery: Delivery) {
+        let max_queued = self.max_queued;
+        let Some(session) = self.sessions.get_mut(client) else {
+            return;
+        };
+        // QoS 0 is not kept for a disconnected session.
+        if session.link.is_none() && delivery.qos == QoS::AtMostOnce {
+            return;
+        }
+        if session.pending.len() >= max_queued {
+            session.dropped += 1;
+            return;
+        }
+        session.pending.push_back(delivery);
+        if let Some(link) = &session.link {
+            link.notify.notify_one();
+        }
+    }
+
+    /// Removes a session and its subscriptions.
+    pub fn remove_session(&mut self, client: &str) -> Option<Session> {
+        let session = self.sessions.remove(client)?;
+        for record in session.subscriptions.values() {
+            self.subscriptions
+                .remove(&record.filter, record.share.as_deref(), client);
+        }
+        Some(session)
+    }
+
+    /// Retained messages for a new subscription, as deliveries.
+    pub fn retained_for(
+        &mut self,
+        filter: &str,
+        options: wasmqtt_codec::SubscriptionOptions,
+        subscription_id: Option<u32>,
+    ) -> Vec<Delivery> {
+        self.retained
+            .matching(filter, Instant::now())
+            .into_iter()
+            .map(|message| Delivery {
+                qos: message.qos.min(options.qos),
+                // [MQTT-3.3.1-9]: retained messages sent for a new subscription keep RETAIN.
+                retain: true,
+                subscription_ids: subscription_id.into_iter().collect(),
+                message,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs every test and check: formatting, clippy (workspace and fuzz crate),
+# the workspace's tests, and a release build of the client for wasm32.
+# Installs what is missing first.
+#
+#   bash scripts/test.sh
+#
+# Every check runs even if an earlier one failed; the script exits non-zero
+# if any failed. PROPTEST_CASES (proptest's case count per property, default
+# 256) is passed through from the environment, e.g.
+#   PROPTEST_CASES=10000 bash scripts/test.sh
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/setup.sh
+. scripts/setup.sh
+
+# Test output is also kept here, to add up the counts at the end.
+TEST_LOG=$(mktemp)
+trap 'print_timings; print_test_totals "$TEST_LOG"; rm -f "$TEST_LOG"' EXIT
+
+step "setup" wasmqtt_setup
+
+log "PROPTEST_CASES=${PROPTEST_CASES:-<proptest default>}"
+
+# Doc tests first, so the last runner summary printed is the main one.
+run_tests() {
+    if command -v cargo-nextest >/dev/null 2>&1; then
+        cargo test --workspace --doc 2>&1 | tee -a "$TEST_LOG"
+        cargo nextest run --workspace 2>&1 | tee -a "$TEST_LOG"
+    else
+        cargo test --workspace 2>&1 | tee -a "$TEST_LOG"
+    fi
+}
+
+# Adds up libtest's "test result:" lines and nextest's "Summary" line into
+# one closing line: "tests: N passed, N failed, N skipped".
+print_test_totals() {
+    [[ -s "$1" ]] || return 0
+    sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '
+        /^test result: / {
+            for (i = 1; i <= NF; i++) {
+                if ($(i + 1) ~ /^passed/) p += $i
+                if ($(i + 1) ~ /^failed/) f += $i
+                if ($(i + 1) ~ /^ignored/) s += $i
+            }
+            found = 1
+        }
+        /^ *Summary \[/ {
+            line = $0
+            sub(/.*tests? run: /, "", line)
+            n = split(line, parts, /, */)
+            for (i = 1; i <= n; i++) {
+                split(parts[i], w, " ")
+                if (w[2] == "passed") p += w[1]
+                else if (w[2] == "failed") f += w[1]
+                else if (w[2] == "skipped") s += w[1]
+            }
+            found = 1
+        }
+        END { if (found) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }
+    '
+}
+
+check "fmt" cargo fmt --all --check
+check "fmt (fuzz crate)" cargo fmt --manifest-path fuzz/Cargo.toml --check
+check "clippy" cargo clippy --workspace --all-targets -- -D warnings
+# Keeps the fuzz target compiling as the codec changes (stable is enough to
+# check it; fuzzing itself needs nightly, see README).
+check "clippy (fuzz crate)" cargo clippy --manifest-path fuzz/Cargo.toml --bins -- -D warnings
+check "tests" run_tests
+check "wasm32 release build" cargo build --release --target wasm32-unknown-unknown -p wasmqtt
+
+finish_checks
