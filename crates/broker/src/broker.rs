@@ -4,7 +4,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -125,7 +125,7 @@ impl Broker {
             if self.shared.connections.load(Ordering::Relaxed) == 0 {
                 break;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         self.tasks.shutdown().await;
     }
@@ -141,24 +141,42 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, websocket: bool
         let (stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
+                // Out of file descriptors, say: back off instead of spinning.
                 warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         let max = shared.config.limits.max_connections;
-        if shared.connections.load(Ordering::Relaxed) >= max {
+        // Counted here, not in the task, so a burst cannot pass the limit.
+        if shared.connections.fetch_add(1, Ordering::Relaxed) >= max {
+            shared.connections.fetch_sub(1, Ordering::Relaxed);
             debug!(%peer, "connection limit reached");
             continue;
         }
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
-            shared.connections.fetch_add(1, Ordering::Relaxed);
             let transport = if websocket {
-                let max_message = shared.config.limits.max_packet_size as usize + 8;
-                match accept_ws(stream, max_message).await {
-                    Ok(ws) => Some(Transport::Ws(Box::new(ws))),
-                    Err(e) => {
+                // Room for a packet a little over the limit, so that it is
+                // refused with DISCONNECT 0x95 rather than a WebSocket error.
+                let max_message = (shared.config.limits.max_packet_size as usize)
+                    .saturating_mul(2)
+                    .max(1024);
+                let timeout = Duration::from_secs(shared.config.limits.connect_timeout);
+                let mut stop = shared.shutdown.clone();
+                // The handshake counts against the connect timeout.
+                let handshake = tokio::select! {
+                    h = tokio::time::timeout(timeout, accept_ws(stream, max_message)) => h.ok(),
+                    _ = stop.changed() => None,
+                };
+                match handshake {
+                    Some(Ok(ws)) => Some(Transport::Ws(Box::new(ws))),
+                    Some(Err(e)) => {
                         debug!(%peer, error = %e, "websocket handshake failed");
+                        None
+                    }
+                    None => {
+                        debug!(%peer, "websocket handshake timed out");
                         None
                     }
                 }

@@ -12,10 +12,13 @@ mod connection;
 mod lifecycle;
 mod message;
 pub mod router;
+#[doc(hidden)]
+pub mod scram;
 mod session;
 mod state;
 mod sys;
 mod transport;
 
+pub use auth::{password_line, HashKind};
 pub use broker::{Broker, Shared};
 pub use config::{Config, Limits};

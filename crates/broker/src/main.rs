@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use wasmqtt_broker::{Broker, Config};
+use wasmqtt_broker::{password_line, Broker, Config, HashKind};
 
 /// MQTT 5.0 / 3.1.1 broker with TCP and WebSocket listeners.
 #[derive(Debug, Parser)]
@@ -23,7 +23,7 @@ struct Cli {
     /// Refuse clients without credentials.
     #[arg(long)]
     no_anonymous: bool,
-    /// Password file (`user:$argon2id$...` lines).
+    /// Password file (`user:$argon2id$...` or `user:scram-sha-256:...` lines).
     #[arg(long)]
     password_file: Option<PathBuf>,
     /// ACL file.
@@ -32,6 +32,17 @@ struct Cli {
     /// Enable the `$control/...` fault-injection topics (for tests only).
     #[arg(long)]
     test_control: bool,
+    /// Print a password-file line for USER, reading the password from the
+    /// first line of standard input, and exit.
+    #[arg(long, value_name = "USER")]
+    hash_password: Option<String>,
+    /// With --hash-password: make SCRAM-SHA-256 credentials (usable for
+    /// enhanced authentication too) instead of an Argon2 hash.
+    #[arg(long, requires = "hash_password")]
+    scram: bool,
+    /// With --scram: PBKDF2 iterations.
+    #[arg(long, default_value_t = 4096, requires = "scram", value_name = "N")]
+    scram_iterations: u32,
     /// Log filter, e.g. `info` or `wasmqtt_broker=debug`.
     #[arg(long, default_value = "info")]
     log: String,
@@ -40,6 +51,9 @@ struct Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(user) = &cli.hash_password {
+        return hash_password(user, cli.scram.then_some(cli.scram_iterations));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
         .with_writer(std::io::stderr)
@@ -92,6 +106,32 @@ async fn main() -> ExitCode {
     wait_for_signal().await;
     broker.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// `--hash-password USER`: one line of standard input in, one
+/// password-file line out.
+fn hash_password(user: &str, scram_iterations: Option<u32>) -> ExitCode {
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        eprintln!("wasmqtt-broker: cannot read the password: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = password.strip_suffix('\n').unwrap_or(&password);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    let kind = match scram_iterations {
+        Some(iterations) => HashKind::Scram { iterations },
+        None => HashKind::Argon2,
+    };
+    match password_line(user, password.as_bytes(), kind) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wasmqtt-broker: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn load(path: &PathBuf) -> Result<Config, String> {

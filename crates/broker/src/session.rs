@@ -102,6 +102,9 @@ pub struct Session {
     pub expiry_interval: u32,
     /// The Will Message of the current connection.
     pub will: Option<Will>,
+    /// The will of a closed connection, waiting for its Will Delay Interval
+    /// or the end of the session, whichever comes first [MQTT-3.1.3-9].
+    pub delayed_will: Option<Will>,
     /// The attached connection, if any.
     pub link: Option<Link>,
     /// Bumped on every attach and detach, so timers for an old state do nothing.
@@ -126,6 +129,7 @@ impl Session {
             inbound_qos2: HashSet::new(),
             expiry_interval: 0,
             will: None,
+            delayed_will: None,
             link: None,
             generation: 0,
             next_packet_id: 1,

@@ -55,7 +55,8 @@ impl Session {
                 self.on_connack(now, p);
                 Ok(())
             }
-            Packet::Auth(p) => {
+            // [MQTT-4.12.0-6]: AUTH only when CONNECT named an Authentication Method.
+            Packet::Auth(p) if self.options.properties.authentication_method.is_some() => {
                 self.events.push_back(Event::Auth(p));
                 Ok(())
             }
@@ -129,10 +130,11 @@ impl Session {
         self.events.push_back(Event::Connected(connack));
         if resumed {
             self.resend_in_flight(now);
+            self.requeue_pending_acks();
         } else {
             // No session: the server forgot the QoS 2 ids it was sending us.
             self.inbound_qos2.clear();
-            self.requeue_after_session_loss(now);
+            self.requeue_after_session_loss();
             if self.options.resubscribe {
                 self.queue_resubscribe();
             }

@@ -13,6 +13,7 @@ extern crate alloc;
 
 mod alias;
 mod backoff;
+mod control;
 mod error;
 mod event;
 mod inbound;

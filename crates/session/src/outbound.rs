@@ -70,6 +70,9 @@ pub(crate) struct InFlight {
     pub(crate) seq: u64,
     pub(crate) publish: Publish,
     pub(crate) stage: Stage,
+    /// When it was first sent: its Message Expiry Interval counts down
+    /// from here if it has to be sent again as a new message.
+    pub(crate) sent_at: Millis,
 }
 
 /// A SUBSCRIBE or UNSUBSCRIBE waiting for its acknowledgement.
@@ -95,6 +98,17 @@ impl Session {
         {
             return Err(UsageError::NotInV311);
         }
+        // What the codec would refuse at send time (a property PUBLISH may
+        // not carry, U+0000 in a string …) is refused now; the payload does
+        // not matter, so the probe goes without it.
+        let probe = Publish {
+            packet_id: PacketId::new(1).filter(|_| publish.qos != QoS::AtMostOnce),
+            payload: bytes::Bytes::new(),
+            ..publish.clone()
+        };
+        probe
+            .encode(self.options.protocol_version, &mut Vec::new())
+            .map_err(UsageError::Encode)?;
         if self.limits_known {
             self.check_limits(publish)?;
         }
@@ -164,17 +178,25 @@ impl Session {
         if !matches!(self.state, State::Connected { .. }) {
             return;
         }
-        while let Some(front) = self.queue.front() {
-            if let Queued::Publish { publish, .. } = front {
-                // [MQTT-4.9.0-2]: no more QoS 1/2 in flight than Receive Maximum.
-                if publish.qos != QoS::AtMostOnce
-                    && self.inflight.len() >= usize::from(self.limits.receive_maximum)
-                {
-                    return;
+        // The expiry timer may have run late (browsers throttle timers in
+        // background tabs): what expired meanwhile is dropped, not sent.
+        self.expire_queued(now);
+        // Once a PUBLISH waits for send quota, later PUBLISH wait behind it
+        // to keep their order; nothing else waits for quota [MQTT-3.3.4-8].
+        let mut publishes_wait = false;
+        let mut i = 0;
+        while let Some(item) = self.queue.get(i) {
+            let needs_id = match item {
+                Queued::Publish { publish, .. } => {
+                    // [MQTT-4.9.0-2]: no more QoS 1/2 in flight than Receive Maximum.
+                    publishes_wait |= publish.qos != QoS::AtMostOnce
+                        && self.inflight.len() >= usize::from(self.limits.receive_maximum);
+                    if publishes_wait {
+                        i += 1;
+                        continue;
+                    }
+                    publish.qos != QoS::AtMostOnce
                 }
-            }
-            let needs_id = match front {
-                Queued::Publish { publish, .. } => publish.qos != QoS::AtMostOnce,
                 _ => true,
             };
             let id = if needs_id {
@@ -185,7 +207,7 @@ impl Session {
             } else {
                 None
             };
-            let Some(item) = self.queue.pop_front() else {
+            let Some(item) = self.queue.remove(i) else {
                 return;
             };
             self.send_item(now, item, id);
@@ -232,6 +254,7 @@ impl Session {
                                 seq,
                                 publish,
                                 stage,
+                                sent_at: now,
                             },
                         );
                     }
@@ -365,17 +388,37 @@ impl Session {
         }
     }
 
+    /// SUBSCRIBE and UNSUBSCRIBE still waiting for their acknowledgement,
+    /// in the order they were sent, their ids released.
+    fn take_pending_acks(&mut self) -> Vec<Queued> {
+        let mut acks: Vec<(u16, PendingAck)> = core::mem::take(&mut self.pending_acks)
+            .into_iter()
+            .collect();
+        acks.sort_unstable_by_key(|(_, a)| a.seq);
+        acks.into_iter()
+            .map(|(id, a)| {
+                self.release(PacketId::new(id));
+                a.item
+            })
+            .collect()
+    }
+
+    /// The server resumed our session but re-sends only PUBLISH and PUBREL
+    /// [MQTT-4.4.0-1]: SUBSCRIBE and UNSUBSCRIBE it never acknowledged go
+    /// out again, ahead of other waiting work, or they would wait forever.
+    pub(crate) fn requeue_pending_acks(&mut self) {
+        for item in self.take_pending_acks().into_iter().rev() {
+            self.queue.push_front(item);
+        }
+    }
+
     /// The server has no session for us: our publishes in flight are
     /// re-queued as new messages (or reported lost), and unacknowledged
     /// SUBSCRIBE/UNSUBSCRIBE are sent again.
-    pub(crate) fn requeue_after_session_loss(&mut self, now: Millis) {
+    pub(crate) fn requeue_after_session_loss(&mut self) {
         let mut flights: Vec<InFlight> =
             core::mem::take(&mut self.inflight).into_values().collect();
         flights.sort_unstable_by_key(|f| f.seq);
-        let mut acks: Vec<PendingAck> = core::mem::take(&mut self.pending_acks)
-            .into_values()
-            .collect();
-        acks.sort_unstable_by_key(|a| a.seq);
         let mut front = Vec::new();
         for f in flights {
             self.release(f.publish.packet_id);
@@ -389,17 +432,13 @@ impl Session {
                     front.push(Queued::Publish {
                         token: f.token,
                         publish,
-                        queued_at: now,
+                        queued_at: f.sent_at,
                     });
                 }
                 _ => self.finish(f.token, Err(PublishError::SessionLost)),
             }
         }
-        for a in acks {
-            if let Queued::Subscribe { .. } | Queued::Unsubscribe { .. } = a.item {
-                front.push(a.item);
-            }
-        }
+        front.extend(self.take_pending_acks());
         // The ids of acknowledgements we dropped are free again.
         self.ids = crate::packet_ids::PacketIds::new();
         for item in front.into_iter().rev() {

@@ -277,11 +277,13 @@ impl Session {
         }
         let v5 = self.options.protocol_version == ProtocolVersion::V5;
         // Reconnects ask to resume; MQTT 3.1.1 keeps the caller's choice,
-        // since Clean Session 0 there makes a session that never expires.
+        // since Clean Session 0 there makes a session that never expires,
+        // except that an empty Client Identifier needs Clean Session 1
+        // [MQTT-3.1.3-7 in 3.1.1]: there is no name to resume under.
         let clean_start = if self.connected_once && v5 {
             false
         } else {
-            self.options.clean_start
+            self.options.clean_start || (!v5 && self.options.client_id.is_empty())
         };
         let connect = Connect {
             protocol_version: self.options.protocol_version,
@@ -306,7 +308,8 @@ impl Session {
 
     /// Sends DISCONNECT and ends the session's connection for good (until
     /// `connect` is called again). `session_expiry_interval` may change the
-    /// one sent in CONNECT, but not from 0 [MQTT-3.14.2-2].
+    /// one sent in CONNECT, but not from 0 (section 3.14.2.2.2). Once the
+    /// session has ended this does nothing.
     pub fn disconnect(
         &mut self,
         now: Millis,
@@ -321,6 +324,9 @@ impl Session {
                     wasmqtt_codec::PropertyId::SessionExpiryInterval,
                 ),
             ));
+        }
+        if self.state == State::Ended {
+            return Ok(());
         }
         if let State::Connected { .. } = self.state {
             properties.session_expiry_interval = session_expiry_interval;
@@ -342,6 +348,12 @@ impl Session {
     }
 
     /// Answers an AUTH challenge, or starts re-authentication when connected.
+    ///
+    /// The Authentication Method is always the configured one. While
+    /// connecting the reason code sent is Continue authentication; once
+    /// connected it is Re-authenticate unless `auth.reason_code` is Continue
+    /// authentication, which is how to answer the server's challenges during
+    /// a re-authentication.
     pub fn auth(&mut self, now: Millis, mut auth: Auth) -> Result<(), UsageError> {
         if self.options.protocol_version == ProtocolVersion::V311 {
             return Err(UsageError::NotInV311);
@@ -512,7 +524,7 @@ impl Session {
 
     fn schedule_reconnect(&mut self, now: Millis, retry: bool) {
         let Some(policy) = self.options.reconnect.filter(|_| retry) else {
-            self.state = State::Ended;
+            self.give_up();
             return;
         };
         self.attempt = self.attempt.saturating_add(1);
@@ -527,8 +539,15 @@ impl Session {
                     delay,
                 });
             }
-            None => self.state = State::Ended,
+            None => self.give_up(),
         }
+    }
+
+    /// No more reconnects; a later `connect` by the application starts the
+    /// policy's attempts over.
+    fn give_up(&mut self) {
+        self.state = State::Ended;
+        self.attempt = 0;
     }
 
     /// Handles a protocol violation by the server.

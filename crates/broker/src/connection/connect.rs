@@ -26,7 +26,12 @@ pub(super) async fn accept(
     let max = shared.config.limits.max_packet_size;
     let mut decoder = Decoder::new(ProtocolVersion::V5, max);
     let timeout = Duration::from_secs(shared.config.limits.connect_timeout);
-    let first = tokio::time::timeout(timeout, async {
+    // Authentication exchanges must end within the same timeout.
+    let deadline = tokio::time::Instant::now() + timeout;
+    // The first bytes, to tell an MQTT 5.0 CONNECT that fails to decode.
+    let mut head = Vec::new();
+    let mut stop = shared.shutdown.clone();
+    let receive = tokio::time::timeout(timeout, async {
         loop {
             match decoder.next_packet() {
                 Ok(Some(p)) => return Ok(p),
@@ -36,19 +41,39 @@ pub(super) async fn accept(
             match transport.recv().await {
                 Ok(Some(bytes)) => {
                     Stats::add(&shared.stats.bytes_received, bytes.len() as u64);
+                    let room = 16usize.saturating_sub(head.len());
+                    head.extend(bytes.iter().take(room));
                     decoder.feed(&bytes);
                 }
                 _ => return Err(None),
             }
         }
-    })
-    .await;
-    let connect = match first {
+    });
+    let first = tokio::select! {
+        first = receive => first,
+        _ = stop.changed() => return None,
+    };
+    let mut connect = match first {
         Ok(Ok(Packet::Connect(c))) => c,
         Ok(Err(Some(DecodeError::UnsupportedProtocolVersion(level)))) => {
             // [MQTT-3.1.2-2]: answer in a form an older client understands.
             debug!(%peer, level, "unsupported protocol version");
             transport.send(&[0x20, 0x02, 0x00, 0x01]).await.ok();
+            return None;
+        }
+        // [MQTT-4.13.1-1]: a bad MQTT 5.0 CONNECT is answered with CONNACK
+        // carrying the reason code, then the connection is closed.
+        Ok(Err(Some(e))) if connect_level(&head) == Some(ProtocolVersion::V5.level()) => {
+            debug!(%peer, error = %e, "malformed CONNECT");
+            let connack = ConnAck {
+                reason_code: e.reason_code(),
+                ..ConnAck::default()
+            };
+            let mut out = Vec::new();
+            if connack.encode(ProtocolVersion::V5, &mut out).is_ok() {
+                transport.send(&out).await.ok();
+            }
+            transport.close().await;
             return None;
         }
         // [MQTT-3.1.0-1]: the first packet must be CONNECT; anything else,
@@ -79,10 +104,22 @@ pub(super) async fn accept(
         aliases: Vec::new(),
         connect_session_expiry: 0,
         withhold_acks: false,
+        auth: Default::default(),
     };
-    match conn.on_connect(connect) {
+    let accepted = match conn.authenticate(&mut connect, deadline).await {
+        Ok(()) => conn.on_connect(connect),
+        Err(Some(code)) => Err(code),
+        Err(None) => {
+            conn.transport.close().await;
+            return None;
+        }
+    };
+    match accepted {
         Ok(()) => {
-            conn.flush().await.ok()?;
+            if conn.flush().await.is_err() {
+                conn.detach(super::End::Abnormal);
+                return None;
+            }
             Some(conn)
         }
         Err(code) => {
@@ -112,12 +149,6 @@ impl Connection {
         let limits = &shared.config.limits;
         let v5 = self.version == ProtocolVersion::V5;
         let props = &connect.properties;
-        if props.authentication_method.is_some() {
-            return Err(ReasonCode::BadAuthenticationMethod);
-        }
-        shared
-            .access
-            .authenticate(connect.username.as_deref(), connect.password.as_deref())?;
         let assigned = connect.client_id.is_empty();
         if assigned && !v5 && !connect.clean_start {
             // [MQTT-3.1.3-8] (3.1.1): an empty id needs Clean Session 1.
@@ -132,6 +163,14 @@ impl Connection {
         } else {
             Arc::from(connect.client_id.as_str())
         };
+        // A will is a publish: the ACL must allow its topic.
+        if connect.will.as_ref().is_some_and(|w| {
+            !shared
+                .access
+                .can_publish(connect.username.as_deref(), &client_id, w.topic.as_str())
+        }) {
+            return Err(ReasonCode::NotAuthorized);
+        }
         let requested_expiry = if v5 {
             props.session_expiry_interval.unwrap_or(0)
         } else if connect.clean_start {
@@ -145,7 +184,11 @@ impl Connection {
         } else {
             requested_expiry
         };
-        let keep_alive = limits.server_keep_alive.unwrap_or(connect.keep_alive);
+        // MQTT 3.1.1 cannot announce a Server Keep Alive: the client's applies.
+        let keep_alive = match limits.server_keep_alive {
+            Some(k) if v5 => k,
+            _ => connect.keep_alive,
+        };
         self.client_id = Arc::clone(&client_id);
         self.username = connect.username.clone();
         self.connect_session_expiry = requested_expiry;
@@ -164,8 +207,9 @@ impl Connection {
                 // [MQTT-3.1.4-3]: the existing connection is taken over.
                 link.control.send(Control::TakenOver).ok();
                 Stats::add_signed(&shared.stats.clients_connected, -1);
-                old_will = old.will.take();
             }
+            // The taken-over connection's will, or one waiting for its delay.
+            old_will = old.will.take().or(old.delayed_will.take());
         }
         // [MQTT-3.1.2-4]: Clean Start discards any existing session.
         if connect.clean_start {
@@ -192,9 +236,10 @@ impl Connection {
         drop(state);
         Stats::add(&shared.stats.clients_connected, 1);
         if let Some(will) = old_will {
-            // The old connection ended without DISCONNECT; if its session
-            // ended too (Clean Start), the will is due now.
-            if connect.clean_start || will.properties.will_delay_interval.unwrap_or(0) == 0 {
+            // The old connection ended without DISCONNECT. If its session
+            // ended too (Clean Start) or it has no delay, the will is due
+            // now; otherwise this connection cancels it [MQTT-3.1.3-9].
+            if connect.clean_start || crate::lifecycle::will_delay(&will) == 0 {
                 crate::lifecycle::route_will(&shared, Arc::clone(&client_id), will);
             }
         }
@@ -216,6 +261,7 @@ impl Connection {
             if props.request_response_information == Some(true) {
                 properties.response_information = Some(format!("responses/{client_id}"));
             }
+            self.auth.connack_properties(&mut properties);
         }
         debug!(client = %client_id, peer = %self.peer, session_present, "connected");
         self.encode(&Packet::ConnAck(ConnAck {
@@ -228,4 +274,17 @@ impl Connection {
         }
         Ok(())
     }
+}
+
+/// The Protocol Level of a CONNECT starting with `head`, if `head` shows it.
+fn connect_level(head: &[u8]) -> Option<u8> {
+    if head.first()? >> 4 != 1 {
+        return None;
+    }
+    // Fixed header: one byte, then a Remaining Length of one to four bytes.
+    let len_bytes = head.get(1..)?.iter().take(4).position(|b| b & 0x80 == 0)? + 1;
+    let rest = head.get(1 + len_bytes..)?;
+    (rest.get(..6)? == b"\x00\x04MQTT")
+        .then(|| rest.get(6).copied())
+        .flatten()
 }

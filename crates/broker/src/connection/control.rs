@@ -8,7 +8,7 @@
 //! | `$control/raw/{client}`            | bytes                        | the bytes are written as they are  |
 //! | `$control/withhold-acks/{client}`  | `1` or `0`                   | stop / resume PUBACK and PUBREC    |
 
-use wasmqtt_codec::{Disconnect, Packet, Publish, ReasonCode};
+use wasmqtt_codec::{Disconnect, Packet, PacketType, ProtocolVersion, Publish, ReasonCode};
 
 use super::{Connection, End};
 use crate::session::Control;
@@ -33,9 +33,12 @@ impl Connection {
                 reason_code,
                 server_reference,
             } => {
-                let mut packet = Disconnect::new(reason_code);
-                packet.properties.server_reference = server_reference;
-                self.encode(&Packet::Disconnect(packet));
+                // MQTT 3.1.1 has no server DISCONNECT: the connection just closes.
+                if self.version == ProtocolVersion::V5 {
+                    let mut packet = Disconnect::new(reason_code);
+                    packet.properties.server_reference = server_reference;
+                    self.encode(&Packet::Disconnect(packet));
+                }
                 Some(End::Abnormal)
             }
             Control::Raw(bytes) => {
@@ -80,10 +83,11 @@ impl Connection {
     }
 }
 
+/// A DISCONNECT reason code written in decimal or `0x` hex.
 fn parse_code(text: &str) -> Option<ReasonCode> {
     let value = match text.strip_prefix("0x") {
         Some(hex) => u8::from_str_radix(hex, 16).ok()?,
         None => text.parse().ok()?,
     };
-    ReasonCode::from_u8(value)
+    ReasonCode::from_u8(value).filter(|c| c.is_valid_for(PacketType::Disconnect))
 }

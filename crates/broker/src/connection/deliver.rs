@@ -15,7 +15,7 @@ impl Connection {
     pub(super) fn drain(&mut self) {
         let shared = Arc::clone(&self.shared);
         let mut state = shared.state();
-        let Some(session) = state.sessions.get_mut(&self.client_id) else {
+        let Some(session) = self.session(&mut state) else {
             return;
         };
         let now = Instant::now();
@@ -74,7 +74,7 @@ impl Connection {
     pub(super) fn resend_in_flight(&mut self) {
         let shared = Arc::clone(&self.shared);
         let mut state = shared.state();
-        let Some(session) = state.sessions.get_mut(&self.client_id) else {
+        let Some(session) = self.session(&mut state) else {
             return;
         };
         let mut order: Vec<&mut Outgoing> = session.inflight.values_mut().collect();

@@ -1,6 +1,7 @@
 //! One client connection: CONNECT, then packets in and deliveries out
 //! until it closes. Each packet kind is handled in its own file.
 
+mod auth;
 mod connect;
 mod control;
 mod deliver;
@@ -13,10 +14,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Notify};
 use tracing::debug;
-use wasmqtt_codec::{Decoder, Disconnect, Packet, ProtocolVersion, ReasonCode, TopicName};
+use wasmqtt_codec::{
+    Decoder, Disconnect, Packet, PacketType, ProtocolVersion, ReasonCode, TopicName,
+};
 
 use crate::broker::Shared;
-use crate::session::Control;
+use crate::session::{Control, Session};
+use crate::state::State;
 use crate::transport::Transport;
 
 /// How a connection ended, which decides what happens to the will.
@@ -24,7 +28,9 @@ use crate::transport::Transport;
 pub(crate) enum End {
     /// DISCONNECT 0x00 from the client: the will is discarded [MQTT-3.1.2-10].
     Normal,
-    /// DISCONNECT 0x04 from the client: the will is published.
+    /// DISCONNECT with any other reason code (0x04 Disconnect with Will
+    /// Message, or an error) from the client: the will is published
+    /// [MQTT-3.1.2-8] [MQTT-3.14.4-3].
     WithWill,
     /// Anything else (socket closed, keep-alive, protocol error, takeover,
     /// shutdown): the will is published [MQTT-3.1.2-8].
@@ -56,6 +62,8 @@ pub(crate) struct Connection {
     connect_session_expiry: u32,
     /// Test control: do not acknowledge the client's publishes.
     withhold_acks: bool,
+    /// Enhanced authentication: the method in use, re-authentication.
+    auth: auth::AuthState,
 }
 
 /// Serves one accepted transport until it closes.
@@ -72,6 +80,11 @@ impl Connection {
     /// The main loop: returns how the connection ended.
     async fn serve(&mut self) -> End {
         let mut shutdown = self.shared.shutdown.clone();
+        // Packets that arrived in the same read as CONNECT.
+        if let Some(end) = self.receive(&[]) {
+            self.flush().await.ok();
+            return end;
+        }
         loop {
             self.drain();
             if let Err(end) = self.flush().await {
@@ -87,6 +100,14 @@ impl Connection {
                 }
             };
             tokio::select! {
+                // Commands first: once taken over, nothing more is handled.
+                biased;
+                Some(cmd) = self.control.recv() => {
+                    if let Some(end) = self.on_control(cmd) {
+                        self.flush().await.ok();
+                        return end;
+                    }
+                }
                 chunk = self.transport.recv() => match chunk {
                     Ok(Some(bytes)) => {
                         if let Some(end) = self.receive(&bytes) {
@@ -97,12 +118,6 @@ impl Connection {
                     Ok(None) | Err(_) => return End::Abnormal,
                 },
                 () = self.notify.notified() => {}
-                Some(cmd) = self.control.recv() => {
-                    if let Some(end) = self.on_control(cmd) {
-                        self.flush().await.ok();
-                        return end;
-                    }
-                }
                 () = sleep => {
                     // [MQTT-3.1.2-22]: 1.5 x Keep Alive without a packet.
                     self.send_disconnect(ReasonCode::KeepAliveTimeout);
@@ -151,8 +166,9 @@ impl Connection {
             Packet::Unsubscribe(p) => self.on_unsubscribe(p),
             Packet::PingReq => self.encode(&Packet::PingResp),
             Packet::Disconnect(p) => return Some(self.on_disconnect(p)),
+            Packet::Auth(p) => return self.on_auth(p),
             // [MQTT-3.1.0-2]: a second CONNECT is a Protocol Error; so is
-            // anything only a server sends, and AUTH without a method in use.
+            // anything only a server sends.
             other => {
                 debug!(client = %self.client_id, packet = ?other.packet_type(), "unexpected packet");
                 self.send_disconnect(ReasonCode::ProtocolError);
@@ -170,16 +186,26 @@ impl Connection {
                 return End::Abnormal;
             }
             let max = self.shared.config.limits.max_session_expiry;
-            let mut state = self.shared.state();
-            if let Some(s) = state.sessions.get_mut(&self.client_id) {
+            let shared = Arc::clone(&self.shared);
+            let mut state = shared.state();
+            if let Some(s) = self.session(&mut state) {
                 s.expiry_interval = expiry.min(max);
             }
         }
-        if disconnect.reason_code == ReasonCode::DisconnectWithWillMessage {
-            End::WithWill
-        } else {
+        // [MQTT-3.14.4-3]: only Normal disconnection (0x00) discards the will.
+        if disconnect.reason_code == ReasonCode::Success {
             End::Normal
+        } else {
+            End::WithWill
         }
+    }
+
+    /// This connection's session, unless another connection took it over.
+    fn session<'a>(&self, state: &'a mut State) -> Option<&'a mut Session> {
+        state
+            .sessions
+            .get_mut(&self.client_id)
+            .filter(|s| s.link.as_ref().is_some_and(|l| l.connection == self.id))
     }
 
     /// Appends a packet to the output; encoding our own packets cannot fail
@@ -191,8 +217,14 @@ impl Connection {
     }
 
     /// Queues DISCONNECT with `reason_code` (MQTT 5.0 only; 3.1.1 just closes).
+    /// A code DISCONNECT cannot carry becomes Protocol Error.
     fn send_disconnect(&mut self, reason_code: ReasonCode) {
         if self.version == ProtocolVersion::V5 {
+            let reason_code = if reason_code.is_valid_for(PacketType::Disconnect) {
+                reason_code
+            } else {
+                ReasonCode::ProtocolError
+            };
             self.encode(&Packet::Disconnect(Disconnect::new(reason_code)));
         }
     }
@@ -209,41 +241,45 @@ impl Connection {
 
     /// Detaches from the session: wills, session expiry.
     fn detach(&mut self, end: End) {
+        use crate::lifecycle::{expire_later, route_will, will_delay, will_later};
         let shared = Arc::clone(&self.shared);
         let mut state = shared.state();
-        let Some(session) = state.sessions.get_mut(&self.client_id) else {
+        // Taken over: the new connection owns the session now.
+        let Some(session) = self.session(&mut state) else {
             return;
         };
-        if session.link.as_ref().map(|l| l.connection) != Some(self.id) {
-            // Taken over: the new connection owns the session now.
-            return;
-        }
         crate::state::Stats::add_signed(&shared.stats.clients_connected, -1);
         session.link = None;
         session.generation += 1;
         let generation = session.generation;
         let expiry = session.expiry_interval;
+        // [MQTT-3.1.2-8] [MQTT-3.1.2-10]
         let will = session.will.take().filter(|_| end != End::Normal);
         debug!(client = %self.client_id, peer = %self.peer, ?end, "closed");
+        let client = Arc::clone(&self.client_id);
+        let mut due = None;
+        if let Some(will) = will {
+            // The will waits for its delay or the end of the session,
+            // whichever comes first [MQTT-3.1.3-9].
+            let delay = will_delay(&will);
+            if delay == 0 || expiry == 0 {
+                due = Some(will);
+            } else {
+                session.delayed_will = Some(will);
+                if delay < expiry {
+                    will_later(Arc::clone(&shared), Arc::clone(&client), generation, delay);
+                }
+            }
+        }
         if expiry == 0 {
-            state.remove_session(&self.client_id);
+            state.remove_session(&client);
         } else if expiry != u32::MAX {
-            crate::lifecycle::expire_later(
-                Arc::clone(&shared),
-                Arc::clone(&self.client_id),
-                generation,
-                expiry,
-            );
+            // When it fires it also publishes a will still waiting.
+            expire_later(Arc::clone(&shared), Arc::clone(&client), generation, expiry);
         }
         drop(state);
-        if let Some(will) = will {
-            crate::lifecycle::publish_will(
-                shared,
-                Arc::clone(&self.client_id),
-                will,
-                generation,
-                expiry,
-            );
+        if let Some(will) = due {
+            route_will(&shared, client, will);
         }
     }
 }

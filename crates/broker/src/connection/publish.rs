@@ -14,11 +14,17 @@ use crate::state::Stats;
 
 impl Connection {
     pub(super) fn on_publish(&mut self, mut publish: Publish) -> Option<End> {
+        // [MQTT-3.3.4-6]: Subscription Identifiers only go from server to client.
+        if !publish.properties.subscription_identifiers.is_empty() {
+            self.send_disconnect(ReasonCode::ProtocolError);
+            return Some(End::Abnormal);
+        }
         if let Some(alias) = publish.properties.topic_alias {
             let slot = usize::from(alias)
                 .checked_sub(1)
                 .and_then(|i| self.aliases.get_mut(i));
-            // [MQTT-3.3.2-9] [MQTT-3.3.2-10]: 0 or above our maximum.
+            // [MQTT-3.3.2-8] [MQTT-3.3.2-9]: 0 (refused by the decoder) or
+            // above the Topic Alias Maximum we announced.
             let Some(slot) = slot else {
                 self.send_disconnect(ReasonCode::TopicAliasInvalid);
                 return Some(End::Abnormal);
@@ -26,7 +32,7 @@ impl Connection {
             if publish.topic.is_empty() {
                 match slot {
                     Some(topic) => publish.topic = topic.clone(),
-                    // [MQTT-3.3.4-?]: an alias never set is a Protocol Error.
+                    // Section 3.3.2.3.4: an alias with no mapping is a Protocol Error.
                     None => {
                         self.send_disconnect(ReasonCode::ProtocolError);
                         return Some(End::Abnormal);
@@ -36,31 +42,37 @@ impl Connection {
                 *slot = Some(publish.topic.clone());
             }
         }
-        if self.shared.config.test_control && publish.topic.as_str().starts_with("$control/") {
-            self.on_test_control(&publish);
-            self.acknowledge(&publish, ReasonCode::Success);
-            return None;
-        }
         let id = publish.packet_id;
         if publish.qos == QoS::ExactlyOnce {
             let id = id?;
             if self.session_has_inbound(id) {
-                // A re-sent QoS 2 message is acknowledged, not routed again.
+                // [MQTT-4.3.3-9]: a re-sent QoS 2 message is acknowledged,
+                // not routed again.
                 self.acknowledge(&publish, ReasonCode::Success);
                 return None;
             }
             let held = self.inbound_count();
-            // [MQTT-3.3.4-8]: the client must respect our Receive Maximum.
+            // [MQTT-3.3.4-7]: the client must respect our Receive Maximum;
+            // one more is 0x93 (section 3.2.2.3.3).
             if held >= usize::from(self.shared.config.limits.receive_maximum) {
                 self.send_disconnect(ReasonCode::ReceiveMaximumExceeded);
                 return Some(End::Abnormal);
             }
         }
+        if self.shared.config.test_control && publish.topic.as_str().starts_with("$control/") {
+            self.on_test_control(&publish);
+            if let (QoS::ExactlyOnce, Some(id)) = (publish.qos, id) {
+                self.hold_inbound(id);
+            }
+            self.acknowledge(&publish, ReasonCode::Success);
+            return None;
+        }
         let allowed = !publish.topic.is_system()
-            && self
-                .shared
-                .access
-                .can_publish(self.username.as_deref(), publish.topic.as_str());
+            && self.shared.access.can_publish(
+                self.username.as_deref(),
+                &self.client_id,
+                publish.topic.as_str(),
+            );
         let utf8_ok = publish.properties.payload_format_indicator
             != Some(PayloadFormatIndicator::Utf8)
             || std::str::from_utf8(&publish.payload).is_ok();
@@ -117,34 +129,29 @@ impl Connection {
     }
 
     fn session_has_inbound(&self, id: PacketId) -> bool {
-        self.shared
-            .state()
-            .sessions
-            .get(&self.client_id)
+        let mut state = self.shared.state();
+        self.session(&mut state)
             .is_some_and(|s| s.inbound_qos2.contains(&id.get()))
     }
 
     fn inbound_count(&self) -> usize {
-        self.shared
-            .state()
-            .sessions
-            .get(&self.client_id)
-            .map_or(0, |s| s.inbound_qos2.len())
+        let mut state = self.shared.state();
+        self.session(&mut state).map_or(0, |s| s.inbound_qos2.len())
     }
 
     fn hold_inbound(&self, id: PacketId) {
-        if let Some(s) = self.shared.state().sessions.get_mut(&self.client_id) {
+        let mut state = self.shared.state();
+        if let Some(s) = self.session(&mut state) {
             s.inbound_qos2.insert(id.get());
         }
     }
 
     pub(super) fn on_pubrel(&mut self, id: PacketId) {
-        let known = self
-            .shared
-            .state()
-            .sessions
-            .get_mut(&self.client_id)
-            .is_some_and(|s| s.inbound_qos2.remove(&id.get()));
+        let known = {
+            let mut state = self.shared.state();
+            self.session(&mut state)
+                .is_some_and(|s| s.inbound_qos2.remove(&id.get()))
+        };
         let reason_code = if known || self.version == ProtocolVersion::V311 {
             ReasonCode::Success
         } else {
@@ -160,7 +167,7 @@ impl Connection {
     /// Removes an in-flight delivery at `stage`; returns whether it was there.
     fn settle(&mut self, id: PacketId, stage: Stage) -> bool {
         let mut state = self.shared.state();
-        let Some(session) = state.sessions.get_mut(&self.client_id) else {
+        let Some(session) = self.session(&mut state) else {
             return false;
         };
         if session
@@ -186,16 +193,16 @@ impl Connection {
     pub(super) fn on_pubrec(&mut self, pubrec: PubRec) {
         let id = pubrec.packet_id;
         if pubrec.reason_code.is_error() {
-            // A failed PUBREC ends the exchange [MQTT-4.3.3-?].
+            // A PUBREC with a failure code ends the exchange (section 4.3.3).
             self.settle(id, Stage::PubRec);
             return;
         }
+        // PUBREC answers a QoS 2 delivery (again, if the PUBREL was lost).
         let known = {
             let mut state = self.shared.state();
-            state
-                .sessions
-                .get_mut(&self.client_id)
+            self.session(&mut state)
                 .and_then(|s| s.inflight.get_mut(&id.get()))
+                .filter(|o| o.stage != Stage::PubAck)
                 .map(|o| o.stage = Stage::PubComp)
                 .is_some()
         };

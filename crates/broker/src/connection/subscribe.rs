@@ -19,6 +19,10 @@ impl Connection {
             .copied();
         let shared = Arc::clone(&self.shared);
         let mut state = shared.state();
+        if self.session(&mut state).is_none() {
+            // Taken over: this connection is about to close.
+            return;
+        }
         let mut reason_codes = Vec::with_capacity(subscribe.subscriptions.len());
         let mut retained = Vec::new();
         for s in subscribe.subscriptions {
@@ -26,10 +30,11 @@ impl Connection {
                 reason_codes.push(ReasonCode::TopicFilterInvalid);
                 continue;
             };
-            if !shared
-                .access
-                .can_subscribe(self.username.as_deref(), filter.as_str())
-            {
+            if !shared.access.can_subscribe(
+                self.username.as_deref(),
+                &self.client_id,
+                filter.as_str(),
+            ) {
                 reason_codes.push(ReasonCode::NotAuthorized);
                 continue;
             }
@@ -58,7 +63,7 @@ impl Connection {
                 );
             }
             // [MQTT-3.3.1-9] [MQTT-3.3.1-10] [MQTT-3.3.1-11]; no retained
-            // messages for shared subscriptions.
+            // messages for shared subscriptions (section 4.8.2).
             let send_retained = share.is_none()
                 && match options.retain_handling {
                     RetainHandling::SendAtSubscribe => true,
@@ -78,7 +83,7 @@ impl Connection {
             state.deliver(&self.client_id, delivery);
         }
         drop(state);
-        // SUBACK goes out before the retained messages it triggered [MQTT-3.8.4-?].
+        // SUBACK goes out before the retained messages it triggered (section 3.8.4).
         self.encode(&Packet::SubAck(SubAck {
             packet_id: subscribe.packet_id,
             properties: Default::default(),
@@ -89,6 +94,10 @@ impl Connection {
     pub(super) fn on_unsubscribe(&mut self, unsubscribe: Unsubscribe) {
         let shared = Arc::clone(&self.shared);
         let mut state = shared.state();
+        if self.session(&mut state).is_none() {
+            // Taken over: this connection is about to close.
+            return;
+        }
         let reason_codes = unsubscribe
             .filters
             .iter()

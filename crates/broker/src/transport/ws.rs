@@ -28,14 +28,16 @@ pub async fn accept(stream: TcpStream, max_message: usize) -> io::Result<WsTrans
         if path != "/mqtt" && path != "/" {
             return Err(reject(StatusCode::NOT_FOUND));
         }
-        let offered = request
+        let offered: Vec<&str> = request
             .headers()
             .get_all("Sec-WebSocket-Protocol")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(',').map(str::trim))
-            .find(|p| SUBPROTOCOLS.contains(p));
-        match offered {
+            .collect();
+        // [MQTT-6.0.0-4]: "mqtt" when offered; "mqttv3.1" for older clients.
+        let chosen = SUBPROTOCOLS.into_iter().find(|p| offered.contains(p));
+        match chosen {
             Some(p) => {
                 response.headers_mut().insert(
                     "Sec-WebSocket-Protocol",

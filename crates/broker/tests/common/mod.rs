@@ -164,3 +164,177 @@ pub fn publish(topic: &str, qos: QoS, payload: &[u8]) -> Publish {
 pub fn pid(id: u16) -> PacketId {
     PacketId::new(id).unwrap()
 }
+
+// ---------------------------------------------------------------------------
+// Helpers for the feature-area test files.
+
+/// Completes CONNECT/CONNACK with `connect(id)` changed by `f`.
+pub async fn connect_with(
+    addr: SocketAddr,
+    id: &str,
+    f: impl FnOnce(&mut Connect),
+) -> (Client, ConnAck) {
+    let mut c = connect(id);
+    f(&mut c);
+    Client::connect(addr, c).await
+}
+
+/// A will on `topic` with `payload` at QoS 0, not retained.
+pub fn will(topic: &str, payload: &[u8]) -> wasmqtt_codec::Will {
+    wasmqtt_codec::Will {
+        topic: TopicName::new(topic).unwrap(),
+        payload: bytes::Bytes::copy_from_slice(payload),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        properties: Default::default(),
+    }
+}
+
+/// The reason codes of a SUBACK.
+pub fn suback_codes(packet: Packet) -> Vec<wasmqtt_codec::ReasonCode> {
+    match packet {
+        Packet::SubAck(s) => s.reason_codes,
+        other => panic!("expected SUBACK, got {other:?}"),
+    }
+}
+
+impl Client {
+    /// Sends `p` (QoS 1, Packet Identifier 7 unless set) and waits for its
+    /// PUBACK: once it arrives the broker has routed the message.
+    pub async fn publish_acked(&mut self, mut p: Publish) -> wasmqtt_codec::ReasonCode {
+        p.qos = QoS::AtLeastOnce;
+        let id = *p.packet_id.get_or_insert(pid(7));
+        self.send(Packet::Publish(p)).await;
+        match self.recv().await {
+            Some(Packet::PubAck(a)) if a.packet_id == id => a.reason_code,
+            other => panic!("expected PUBACK {id:?}, got {other:?}"),
+        }
+    }
+
+    /// Publishes `payload` to `topic` at QoS 1 and waits for the PUBACK.
+    pub async fn publish1(&mut self, topic: &str, payload: &[u8]) -> wasmqtt_codec::ReasonCode {
+        self.publish_acked(publish(topic, QoS::AtLeastOnce, payload))
+            .await
+    }
+
+    /// Sends `p` at QoS 2 and completes PUBREC/PUBREL/PUBCOMP.
+    pub async fn publish_exactly_once(&mut self, mut p: Publish) {
+        p.qos = QoS::ExactlyOnce;
+        let id = *p.packet_id.get_or_insert(pid(9));
+        self.send(Packet::Publish(p)).await;
+        match self.recv().await {
+            Some(Packet::PubRec(r)) if r.packet_id == id => {}
+            other => panic!("expected PUBREC {id:?}, got {other:?}"),
+        }
+        self.send(Packet::PubRel(wasmqtt_codec::PubRel::new(id)))
+            .await;
+        match self.recv().await {
+            Some(Packet::PubComp(c)) if c.packet_id == id => {}
+            other => panic!("expected PUBCOMP {id:?}, got {other:?}"),
+        }
+    }
+
+    /// Acknowledges a received PUBLISH: PUBACK for QoS 1, PUBREC, PUBREL
+    /// and PUBCOMP for QoS 2.
+    pub async fn ack(&mut self, p: &Publish) {
+        let Some(id) = p.packet_id else {
+            return;
+        };
+        if p.qos == QoS::AtLeastOnce {
+            self.send(Packet::PubAck(wasmqtt_codec::PubAck::new(id)))
+                .await;
+        } else {
+            self.send(Packet::PubRec(wasmqtt_codec::PubRec::new(id)))
+                .await;
+            match self.recv().await {
+                Some(Packet::PubRel(r)) if r.packet_id == id => {}
+                other => panic!("expected PUBREL {id:?}, got {other:?}"),
+            }
+            self.send(Packet::PubComp(wasmqtt_codec::PubComp::new(id)))
+                .await;
+        }
+    }
+
+    /// The next PUBLISH, acknowledged.
+    pub async fn recv_acked(&mut self) -> Publish {
+        let p = self.recv_publish().await;
+        self.ack(&p).await;
+        p
+    }
+
+    /// Expects DISCONNECT with `code`, then the connection closing.
+    pub async fn expect_disconnect(&mut self, code: wasmqtt_codec::ReasonCode) {
+        match self.recv().await {
+            Some(Packet::Disconnect(d)) => assert_eq!(d.reason_code, code, "{d:?}"),
+            other => panic!("expected DISCONNECT {code:?}, got {other:?}"),
+        }
+        self.expect_closed().await;
+    }
+
+    /// Expects the connection to close with nothing more sent.
+    pub async fn expect_closed(&mut self) {
+        assert_eq!(self.recv().await, None, "expected the connection to close");
+    }
+
+    /// DISCONNECT 0x00 and wait for the broker to close the connection.
+    pub async fn disconnect(mut self) {
+        self.send(Packet::Disconnect(Default::default())).await;
+        self.expect_closed().await;
+    }
+
+    /// A round trip (PINGREQ/PINGRESP): everything this client sent before
+    /// has been handled; the next packet must be the PINGRESP.
+    pub async fn ping(&mut self) {
+        self.send(Packet::PingReq).await;
+        match self.recv().await {
+            Some(Packet::PingResp) => {}
+            other => panic!("expected PINGRESP, got {other:?}"),
+        }
+    }
+
+    /// Proves nothing already routed to this client is still on its way:
+    /// the broker sends pending deliveries before it reads the next packet,
+    /// so after two ping round trips with nothing in between there are none.
+    pub async fn assert_idle(&mut self) {
+        self.ping().await;
+        self.ping().await;
+    }
+}
+
+/// A packet's bytes from its first byte and body (Remaining Length added).
+pub fn raw_packet(first_byte: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![first_byte];
+    let mut len = body.len();
+    loop {
+        let mut byte = (len % 128) as u8;
+        len /= 128;
+        if len > 0 {
+            byte |= 0x80;
+        }
+        out.push(byte);
+        if len == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
+/// A length-prefixed string or binary field.
+pub fn raw_str(s: &[u8]) -> Vec<u8> {
+    let mut out = (s.len() as u16).to_be_bytes().to_vec();
+    out.extend_from_slice(s);
+    out
+}
+
+/// An MQTT 5.0 SUBSCRIBE with no properties; filters are not checked, so
+/// invalid ones can be sent.
+pub fn raw_subscribe(packet_id: u16, filters: &[(&str, u8)]) -> Vec<u8> {
+    let mut body = packet_id.to_be_bytes().to_vec();
+    body.push(0); // Property Length
+    for (filter, options) in filters {
+        body.extend(raw_str(filter.as_bytes()));
+        body.push(*options);
+    }
+    raw_packet(0x82, &body)
+}

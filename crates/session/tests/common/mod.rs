@@ -132,3 +132,168 @@ pub fn reason(code: ReasonCode) -> ConnAck {
         ..ConnAck::default()
     }
 }
+
+/// The `ReconnectScheduled` events among `events`, as (attempt, delay).
+pub fn reconnects_scheduled(events: &[Event]) -> Vec<(u32, Millis)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ReconnectScheduled { attempt, delay } => Some((*attempt, *delay)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The session closed the connection for `error`: it sent DISCONNECT with
+/// `code` (MQTT 5.0 only; 3.1.1 has no reason codes to send), reported
+/// `Disconnected(Protocol(error))` first and is no longer connected.
+/// Returns all the events.
+pub fn assert_closed_for_protocol_error(
+    peer: &mut Peer,
+    code: ReasonCode,
+    error: wasmqtt_session::ProtocolError,
+) -> Vec<Event> {
+    let expected_sent = match peer.version {
+        ProtocolVersion::V5 => vec![Packet::Disconnect(wasmqtt_codec::Disconnect::new(code))],
+        _ => vec![],
+    };
+    assert_eq!(peer.sent(), expected_sent);
+    let events = peer.events();
+    assert_eq!(
+        events.first(),
+        Some(&Event::Disconnected(
+            wasmqtt_session::ConnectionError::Protocol(error)
+        )),
+        "{events:?}"
+    );
+    assert!(!peer.session.is_connected());
+    events
+}
+
+// ----- shared by inbound, resume, topic_alias, subscriptions, request -----
+
+/// A session connected with `options` and an empty CONNACK, outputs drained.
+pub fn connected(options: Options) -> Peer {
+    let mut peer = Peer::new(options);
+    peer.connect();
+    peer.sent();
+    peer
+}
+
+/// A PUBLISH as a server sends it: `id` is used unless `qos` is 0.
+pub fn incoming(topic: &str, qos: QoS, id: u16, payload: &[u8]) -> Publish {
+    let mut p = publish(topic, qos, payload);
+    if qos != QoS::AtMostOnce {
+        p.packet_id = Some(pid(id));
+    }
+    p
+}
+
+/// The PUBLISH packets among `packets`, in order.
+pub fn publishes(packets: &[Packet]) -> Vec<Publish> {
+    packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `Event::Published` outcomes among `events`, in order.
+pub fn outcomes(
+    events: &[Event],
+) -> Vec<(
+    wasmqtt_session::Token,
+    Result<ReasonCode, wasmqtt_session::PublishError>,
+)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Published { token, result } => Some((*token, result.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `Event::Message` payloads among `events`, in order.
+pub fn messages(events: &[Event]) -> Vec<Publish> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A subscription to `filter` at `qos` with default options.
+pub fn subscription(filter: &str, qos: QoS) -> wasmqtt_codec::Subscription {
+    wasmqtt_codec::Subscription {
+        filter: filter.into(),
+        options: wasmqtt_codec::SubscriptionOptions {
+            qos,
+            ..Default::default()
+        },
+    }
+}
+
+/// SUBACK for `id` with `codes`.
+pub fn suback(id: PacketId, codes: &[ReasonCode]) -> Packet {
+    Packet::SubAck(wasmqtt_codec::SubAck {
+        packet_id: id,
+        properties: Properties::default(),
+        reason_codes: codes.to_vec(),
+    })
+}
+
+/// UNSUBACK for `id` with `codes` (none for MQTT 3.1.1).
+pub fn unsuback(id: PacketId, codes: &[ReasonCode]) -> Packet {
+    Packet::UnsubAck(wasmqtt_codec::UnsubAck {
+        packet_id: id,
+        properties: Properties::default(),
+        reason_codes: codes.to_vec(),
+    })
+}
+
+/// Subscribes to `filter` at `qos` with no properties.
+pub fn subscribe_to(peer: &mut Peer, filter: &str, qos: QoS) -> wasmqtt_session::Token {
+    peer.session
+        .subscribe(
+            peer.now,
+            vec![subscription(filter, qos)],
+            Properties::default(),
+        )
+        .unwrap()
+}
+
+/// Unsubscribes from `filter` with no properties.
+pub fn unsubscribe_from(peer: &mut Peer, filter: &str) -> wasmqtt_session::Token {
+    peer.session
+        .unsubscribe(peer.now, vec![filter.into()], Properties::default())
+        .unwrap()
+}
+
+/// Publishes `message` now; panics on a usage error.
+pub fn publish_now(peer: &mut Peer, message: Publish) -> wasmqtt_session::Token {
+    peer.session.publish(peer.now, message).unwrap()
+}
+
+/// The session's subscriptions as (filter, granted QoS), in its order.
+pub fn registry(peer: &Peer) -> Vec<(String, Option<QoS>)> {
+    peer.session
+        .subscriptions()
+        .map(|e| (e.filter.as_str().to_owned(), e.granted))
+        .collect()
+}
+
+/// Sends CONNECT (drained) and, when `connack`, answers an empty CONNACK
+/// (events drained); otherwise the session is left waiting for CONNACK.
+pub fn open_connection(peer: &mut Peer, connack: bool) {
+    if connack {
+        peer.connect();
+    } else {
+        peer.session.connect(peer.now).unwrap();
+        peer.sent();
+    }
+}

@@ -1,0 +1,278 @@
+// wasmqtt: MQTT 5.0 for the browser. A thin typed layer over the wasm client.
+import initWasm, { WasmClient } from '../pkg/wasmqtt.js';
+
+/** Every failure: `code` is stable, `reasonCode` is the MQTT reason code if any. */
+export class MqttError extends Error {
+  constructor(message, code, reasonCode) {
+    super(message);
+    this.name = 'MqttError';
+    this.code = code;
+    this.reasonCode = reasonCode;
+  }
+}
+
+let wasmReady;
+
+/** Loads the wasm module once; `connect` calls it for you. */
+export function init(moduleOrPath) {
+  wasmReady ??= initWasm({
+    module_or_path: moduleOrPath ?? new URL('../pkg/wasmqtt_bg.wasm', import.meta.url),
+  });
+  return wasmReady;
+}
+
+const encoder = new TextEncoder();
+
+function bytes(value, field) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return encoder.encode(value);
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new MqttError(`invalid option ${field}: expected a string or Uint8Array`, 'INVALID_OPTIONS');
+}
+
+function pairs(userProperties) {
+  if (!userProperties) return undefined;
+  if (Array.isArray(userProperties)) return userProperties;
+  const out = [];
+  for (const [k, v] of Object.entries(userProperties)) {
+    for (const one of Array.isArray(v) ? v : [v]) out.push([k, String(one)]);
+  }
+  return out;
+}
+
+function messageProperties(p, field) {
+  if (!p) return undefined;
+  return {
+    ...p,
+    correlationData: bytes(p.correlationData, `${field}.correlationData`),
+    userProperties: pairs(p.userProperties),
+  };
+}
+
+function connectOptions(o = {}) {
+  const { credentials, ...rest } = o;
+  const seed = new Uint32Array(1);
+  globalThis.crypto?.getRandomValues?.(seed);
+  return {
+    ...rest,
+    password: bytes(o.password, 'password'),
+    will: o.will && {
+      ...o.will,
+      payload: bytes(o.will.payload ?? '', 'will.payload'),
+      properties: messageProperties(o.will.properties, 'will.properties'),
+    },
+    properties: o.properties && {
+      ...o.properties,
+      userProperties: pairs(o.properties.userProperties),
+      authenticationData: bytes(o.properties.authenticationData, 'properties.authenticationData'),
+    },
+    randomSeed: seed[0] / 2 ** 32 || Math.random(),
+  };
+}
+
+function publishOptions(o = {}) {
+  return { ...o, properties: messageProperties(o.properties, 'properties') };
+}
+
+/** An MQTT connection. Events: connect, message, reconnecting, reconnect, offline, close, disconnect, error, end, auth. */
+export class MqttClient {
+  #inner = null;
+  #ready;
+  #listeners = new Map();
+  #handlers = new Map();
+
+  constructor(url, options = {}) {
+    const opts = connectOptions(options);
+    const hooks = {
+      emit: (name, a, b) => this.emit(name, a, b),
+      message: (topic, payload, packet, filters) => this.#dispatch(topic, payload, packet, filters),
+      MqttError,
+      credentials: options.credentials,
+    };
+    this.#ready = init().then(() => {
+      this.#inner = new WasmClient(url, opts, hooks);
+      this.#watchEnvironment();
+    });
+    // Option errors surface as an `error` event and reject every call.
+    this.#ready.catch((e) => queueMicrotask(() => this.emit('error', e)));
+  }
+
+  get connected() { return this.#inner?.connected ?? false; }
+  get clientId() { return this.#inner?.clientId; }
+  /** The server's limits from CONNACK. */
+  get server() { return this.#inner?.server; }
+  /** Traffic counters: bytes, messages, in flight, queued, reconnects, round-trip time. */
+  get metrics() { return this.#inner?.metrics; }
+
+  on(event, listener) {
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    set.add(listener);
+    return this;
+  }
+
+  off(event, listener) {
+    this.#listeners.get(event)?.delete(listener);
+    return this;
+  }
+
+  once(event, listener) {
+    const wrapped = (...args) => { this.off(event, wrapped); listener(...args); };
+    return this.on(event, wrapped);
+  }
+
+  emit(event, ...args) {
+    const set = this.#listeners.get(event);
+    if (!set || set.size === 0) {
+      // An unheard error is still worth a line in the console.
+      if (event === 'error') console.warn('wasmqtt:', args[0]);
+      return false;
+    }
+    for (const listener of [...set]) {
+      try { listener(...args); } catch (e) { queueMicrotask(() => { throw e; }); }
+    }
+    return true;
+  }
+
+  async publish(topic, payload, options) {
+    await this.#ready;
+    return this.#inner.publish(topic, bytes(payload ?? '', 'payload'), publishOptions(options));
+  }
+
+  /** Publishes with a Response Topic and Correlation Data; resolves with the response. */
+  async request(topic, payload, options) {
+    await this.#ready;
+    return this.#inner.request(topic, bytes(payload ?? '', 'payload'), publishOptions(options));
+  }
+
+  /**
+   * subscribe('a/+'), subscribe(['a', 'b'], { qos: 1 }), subscribe('a/#', opts, handler).
+   * Resolves with one result per filter: { topic, qos } or { topic, reasonCode } on failure.
+   */
+  async subscribe(filters, options, handler) {
+    if (typeof options === 'function') [options, handler] = [undefined, options];
+    const list = typeof filters === 'string' ? [filters] : filters;
+    await this.#ready;
+    if (handler) for (const f of list) this.#addHandler(f, handler);
+    try {
+      const codes = await this.#inner.subscribe(list, options);
+      return list.map((topic, i) => codes[i] < 0x80
+        ? { topic, qos: codes[i] }
+        : { topic, reasonCode: codes[i] });
+    } catch (e) {
+      if (handler) for (const f of list) this.#removeHandler(f, handler);
+      throw e;
+    }
+  }
+
+  async unsubscribe(filters) {
+    const list = typeof filters === 'string' ? [filters] : filters;
+    await this.#ready;
+    for (const f of list) this.#handlers.delete(f);
+    return this.#inner.unsubscribe(list);
+  }
+
+  /**
+   * Subscribes and yields messages: for await (const m of client.messages('sensor/+/temp')).
+   * Leaving the loop unsubscribes.
+   */
+  messages(filter, options) {
+    const queue = [];
+    let wake = null;
+    let done = false;
+    const handler = (topic, payload, packet) => {
+      queue.push({ topic, payload, packet });
+      wake?.();
+    };
+    const subscribed = this.subscribe(filter, options, handler);
+    const client = this;
+    return {
+      [Symbol.asyncIterator]() { return this; },
+      async next() {
+        await subscribed;
+        while (!done && queue.length === 0) await new Promise((r) => (wake = r));
+        wake = null;
+        return done && queue.length === 0 ? { done: true, value: undefined } : { done: false, value: queue.shift() };
+      },
+      async return() {
+        done = true;
+        wake?.();
+        client.#removeHandler(filter, handler);
+        if (!client.#handlers.has(filter)) await client.unsubscribe(filter).catch(() => {});
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /** Answers an `auth` challenge (enhanced authentication) or starts re-authentication. */
+  async auth(data) {
+    await this.#ready;
+    this.#inner.auth(bytes(data, 'data'));
+  }
+
+  /** Disconnects once in-flight messages are settled (at once with force). */
+  async end(force = false, options) {
+    if (typeof force === 'object') [force, options] = [false, force];
+    await this.#ready.catch(() => {});
+    if (!this.#inner) return;
+    this.#unwatch?.();
+    await this.#inner.end(Boolean(force), options);
+  }
+
+  endAsync(force, options) { return this.end(force, options); }
+
+  #addHandler(filter, handler) {
+    let set = this.#handlers.get(filter);
+    if (!set) this.#handlers.set(filter, (set = new Set()));
+    set.add(handler);
+  }
+
+  #removeHandler(filter, handler) {
+    const set = this.#handlers.get(filter);
+    set?.delete(handler);
+    if (set?.size === 0) this.#handlers.delete(filter);
+  }
+
+  #dispatch(topic, payload, packet, filters) {
+    packet.payload = payload;
+    this.emit('message', topic, payload, packet);
+    for (const f of filters) {
+      const set = this.#handlers.get(f);
+      if (set) for (const h of [...set]) {
+        try { h(topic, payload, packet); } catch (e) { queueMicrotask(() => { throw e; }); }
+      }
+    }
+  }
+
+  #unwatch = null;
+
+  // Reconnect at once when the network or the tab comes back.
+  #watchEnvironment() {
+    const wake = () => this.#inner?.wake();
+    const onVisible = () => { if (globalThis.document?.visibilityState === 'visible') wake(); };
+    globalThis.addEventListener?.('online', wake);
+    globalThis.document?.addEventListener?.('visibilitychange', onVisible);
+    this.#unwatch = () => {
+      globalThis.removeEventListener?.('online', wake);
+      globalThis.document?.removeEventListener?.('visibilitychange', onVisible);
+    };
+  }
+}
+
+/** Starts connecting and returns the client at once. */
+export function connect(url, options) {
+  return new MqttClient(url, options);
+}
+
+/** Resolves with the client on CONNACK; rejects (and ends it) on the first error. */
+export function connectAsync(url, options) {
+  const client = connect(url, options);
+  return new Promise((resolve, reject) => {
+    const onConnect = () => { client.off('error', onError); resolve(client); };
+    const onError = (e) => { client.off('connect', onConnect); client.end(true).finally(() => reject(e)); };
+    client.once('connect', onConnect);
+    client.once('error', onError);
+  });
+}

@@ -1,0 +1,33 @@
+// Compile-time checks of the public types (run with `npm run typecheck`).
+import { connect, connectAsync, MqttError, type PublishPacket, type SubscribeResult } from './index.js';
+
+async function usage(): Promise<void> {
+  const client = connect('ws://127.0.0.1:8080/mqtt', {
+    clientId: 'dash',
+    keepalive: 30,
+    will: { topic: 'devices/dash/status', payload: 'offline', qos: 1, retain: true, properties: { willDelayInterval: 5 } },
+    properties: { sessionExpiryInterval: 60, userProperties: { app: 'dashboard' } },
+    reconnect: { initialDelay: 500, maxDelay: 10_000 },
+    credentials: async () => ({ username: 'u', password: 'token' }),
+  });
+  client.on('message', (topic: string, payload: Uint8Array, packet: PublishPacket) => {
+    const n: number = packet.qos;
+    void [topic, payload, n];
+  });
+  client.on('reconnecting', ({ attempt, delay }) => void (attempt + delay));
+  client.on('error', (e: MqttError) => void e.code);
+  const results: SubscribeResult[] = await client.subscribe('sensor/+/temp', { qos: 1, rh: 1 }, (_t, p) => p.byteLength);
+  for (const r of results) if ('qos' in r) void r.qos;
+  await client.publish('a', new Uint8Array([1, 2]), { qos: 2, properties: { contentType: 'bin' } });
+  const reply: PublishPacket = await client.request('devices/1/cmd', 'reboot', { timeout: 5000 });
+  void reply.payload;
+  for await (const m of client.messages('a/#')) { void m.topic; break; }
+  await client.end({ reasonCode: 0 });
+  const c2 = await connectAsync('ws://x', { protocolVersion: 4 });
+  void c2.metrics?.roundTripTime;
+  // @ts-expect-error QoS 3 does not exist
+  await client.publish('a', 'b', { qos: 3 });
+  // @ts-expect-error unknown event
+  client.on('nonsense', () => {});
+}
+void usage;

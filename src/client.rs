@@ -1,0 +1,215 @@
+//! The `WasmClient` class the JS wrapper builds its `MqttClient` on.
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasmqtt_codec::{Auth, Properties, Publish, QoS, ReasonCode, Subscription, TopicName};
+use wasmqtt_session::Session;
+
+use crate::convert;
+use crate::driver::{now, with_driver, Driver, Hooks, Shared};
+use crate::error::Error;
+use crate::options::{self, ConnectOptions, EndOptions, PublishOptions, SubscribeOptions};
+
+/// One MQTT connection, reconnecting as configured.
+#[wasm_bindgen]
+pub struct WasmClient {
+    driver: Shared,
+}
+
+fn function(hooks: &JsValue, name: &str) -> Option<Function> {
+    Reflect::get(hooks, &JsValue::from_str(name))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+}
+
+#[wasm_bindgen]
+impl WasmClient {
+    /// Starts connecting to `url`. `hooks` holds `emit`, `message`,
+    /// `MqttError` and optionally `credentials`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(url: String, options: JsValue, hooks: JsValue) -> Result<WasmClient, JsValue> {
+        let (Some(emit), Some(message), Some(error_class)) = (
+            function(&hooks, "emit"),
+            function(&hooks, "message"),
+            function(&hooks, "MqttError"),
+        ) else {
+            return Err(JsValue::from(js_sys::TypeError::new(
+                "hooks are incomplete",
+            )));
+        };
+        let hooks = Hooks {
+            emit,
+            message,
+            credentials: function(&hooks, "credentials"),
+            error_class,
+        };
+        let parsed =
+            options::parse::<ConnectOptions>(options).and_then(ConnectOptions::into_options);
+        let options = match parsed {
+            Ok(o) => o,
+            Err(e) => return Err(e.to_js(&hooks.error_class)),
+        };
+        let driver = Driver::new(Session::new(options), url, hooks);
+        with_driver(&driver, Driver::open);
+        Ok(Self { driver })
+    }
+
+    /// Publishes; settles on PUBACK/PUBCOMP (QoS 0: when written to the socket).
+    pub fn publish(&self, topic: &str, payload: Vec<u8>, options: JsValue) -> Promise {
+        self.command(|d| {
+            let o: PublishOptions = options::parse(options)?;
+            let publish = Publish {
+                qos: o.qos()?,
+                retain: o.retain,
+                topic: TopicName::new(topic)
+                    .map_err(|e| Error::new("INVALID_TOPIC", e.to_string()))?,
+                properties: o.properties.into_properties()?,
+                payload: payload.into(),
+                ..Publish::default()
+            };
+            let qos = publish.qos;
+            let token = d.session.publish(now(), publish)?;
+            Ok(if qos == QoS::AtMostOnce && d.session.is_connected() {
+                // Settled when the bytes reach the socket, for backpressure.
+                d.promise_on_flush()
+            } else {
+                d.promise_for(token)
+            })
+        })
+    }
+
+    /// Publishes a request and resolves with the response message.
+    pub fn request(&self, topic: &str, payload: Vec<u8>, options: JsValue) -> Promise {
+        self.command(|d| {
+            let o: PublishOptions = options::parse(options)?;
+            let timeout = o.timeout.unwrap_or(30_000);
+            let publish = Publish {
+                qos: o.qos()?,
+                topic: TopicName::new(topic)
+                    .map_err(|e| Error::new("INVALID_TOPIC", e.to_string()))?,
+                properties: o.properties.into_properties()?,
+                payload: payload.into(),
+                ..Publish::default()
+            };
+            let token = d.session.request(now(), publish, timeout)?;
+            Ok(d.promise_for(token))
+        })
+    }
+
+    /// Subscribes to `filters` (an array of strings); resolves with the
+    /// reason code of each.
+    pub fn subscribe(&self, filters: Vec<String>, options: JsValue) -> Promise {
+        self.command(|d| {
+            let (opts, properties) = options::parse::<SubscribeOptions>(options)?.split()?;
+            let subscriptions = filters
+                .into_iter()
+                .map(|filter| Subscription {
+                    filter,
+                    options: opts,
+                })
+                .collect();
+            let token = d.session.subscribe(now(), subscriptions, properties)?;
+            Ok(d.promise_for(token))
+        })
+    }
+
+    /// Unsubscribes from `filters`; resolves with the reason code of each.
+    pub fn unsubscribe(&self, filters: Vec<String>) -> Promise {
+        self.command(|d| {
+            let token = d
+                .session
+                .unsubscribe(now(), filters, Properties::default())?;
+            Ok(d.promise_for(token))
+        })
+    }
+
+    /// Answers an AUTH challenge or starts re-authentication.
+    pub fn auth(&self, data: Option<Vec<u8>>) -> Result<(), JsValue> {
+        with_driver(&self.driver, |d| {
+            let mut auth = Auth::default();
+            auth.properties.authentication_data = data.map(Into::into);
+            d.session
+                .auth(now(), auth)
+                .map_err(|e| d.error(&Error::from(e)))
+        })
+    }
+
+    /// Sends DISCONNECT and stops, once in-flight messages are settled
+    /// (at once with `force`). Resolves when done.
+    pub fn end(&self, force: bool, options: JsValue) -> Promise {
+        self.command(|d| {
+            let o: EndOptions = options::parse(options)?;
+            let reason = ReasonCode::from_u8(o.reason_code.unwrap_or(0))
+                .ok_or_else(|| Error::options("reasonCode", "unknown reason code"))?;
+            let properties = Properties {
+                user_properties: o.user_properties,
+                reason_string: o.reason_string,
+                ..Properties::default()
+            };
+            let expiry = o.session_expiry_interval;
+            let connect_expiry = d.session.options().properties.session_expiry_interval;
+            // [MQTT-3.14.2-2]: a session that ends with the connection cannot be extended.
+            if connect_expiry.unwrap_or(0) == 0 && expiry.is_some_and(|e| e > 0) {
+                return Err(Error::options(
+                    "sessionExpiryInterval",
+                    "cannot be set when connected with 0",
+                ));
+            }
+            let promise = d.promise_on_flush();
+            let finish = move |d: &mut Driver| {
+                // Checked above; the session ends either way.
+                let _ = d.session.disconnect(now(), reason, expiry, properties);
+                d.mark_ended();
+            };
+            if force {
+                finish(d);
+            } else {
+                d.end_when_idle(Box::new(finish));
+            }
+            Ok(promise)
+        })
+    }
+
+    /// Whether the connection is up.
+    #[wasm_bindgen(getter)]
+    pub fn connected(&self) -> bool {
+        self.driver.borrow().session.is_connected()
+    }
+
+    /// The Client Identifier, including one the server assigned.
+    #[wasm_bindgen(getter, js_name = clientId)]
+    pub fn client_id(&self) -> String {
+        self.driver.borrow().session.options().client_id.clone()
+    }
+
+    /// The server's limits and features from CONNACK.
+    #[wasm_bindgen(getter)]
+    pub fn server(&self) -> JsValue {
+        convert::server(self.driver.borrow().session.server())
+    }
+
+    /// Traffic and health counters.
+    #[wasm_bindgen(getter)]
+    pub fn metrics(&self) -> JsValue {
+        convert::metrics(&self.driver.borrow().session.metrics())
+    }
+
+    /// Runs pending timers now: after the tab or the network comes back.
+    pub fn wake(&self) {
+        with_driver(&self.driver, |d| {
+            d.session.reconnect_now(now());
+            d.on_timer();
+        });
+    }
+
+    fn command(&self, f: impl FnOnce(&mut Driver) -> Result<Promise, Error>) -> Promise {
+        with_driver(&self.driver, |d| {
+            if d.is_ended() {
+                return Promise::reject(
+                    &d.error(&Error::new("CLIENT_ENDED", "the client was ended")),
+                );
+            }
+            f(d).unwrap_or_else(|e| Promise::reject(&d.error(&e)))
+        })
+    }
+}

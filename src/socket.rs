@@ -1,0 +1,80 @@
+//! The browser WebSocket: binary frames, subprotocol `mqtt`; its event
+//! handlers live exactly as long as this value, and dropping it closes it.
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+
+/// What a socket tells its owner.
+pub(crate) trait SocketEvents {
+    fn on_open(&mut self);
+    fn on_bytes(&mut self, bytes: &[u8]);
+    fn on_close(&mut self);
+}
+
+pub(crate) struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Socket {
+    /// Opens `url`; `deliver` runs each event against the owner.
+    pub(crate) fn open(
+        url: &str,
+        protocol: &str,
+        deliver: impl Fn(&dyn Fn(&mut dyn SocketEvents)) + Clone + 'static,
+    ) -> Result<Self, JsValue> {
+        let ws = WebSocket::new_with_str(url, protocol)?;
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let d = deliver.clone();
+        let on_open = Closure::<dyn FnMut(Event)>::new(move |_| d(&|s| s.on_open()));
+        let d = deliver.clone();
+        let mut scratch = Vec::new();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            // Text frames are not MQTT [MQTT-6.0.0-1]; they are ignored.
+            if let Ok(buf) = e.data().dyn_into::<ArrayBuffer>() {
+                let view = Uint8Array::new(&buf);
+                scratch.resize(view.length() as usize, 0);
+                view.copy_to(&mut scratch);
+                d(&|s| s.on_bytes(&scratch));
+            }
+        });
+        // `error` is always followed by `close`, which is where we react.
+        let d = deliver;
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_| d(&|s| s.on_close()));
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        Ok(Self {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.ws.ready_state() == WebSocket::OPEN
+    }
+
+    /// Bytes queued by the browser and not yet sent.
+    pub(crate) fn buffered(&self) -> u32 {
+        self.ws.buffered_amount()
+    }
+
+    pub(crate) fn send(&self, bytes: &[u8]) -> Result<(), JsValue> {
+        self.ws.send_with_u8_array(bytes)
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        // Queued frames are still sent before the close frame.
+        self.ws.close().ok();
+    }
+}
