@@ -189,6 +189,12 @@ impl ConnectionError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Disconnected => false,
+            // Another connection with our client id took over; reconnecting
+            // would only take it back and start a fight.
+            Self::ServerDisconnected {
+                reason_code: ReasonCode::SessionTakenOver,
+                ..
+            } => false,
             Self::Refused { reason_code, .. } => matches!(
                 reason_code,
                 ReasonCode::ServerUnavailable

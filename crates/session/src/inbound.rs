@@ -94,6 +94,11 @@ impl Session {
     }
 
     fn on_connack(&mut self, now: Millis, connack: ConnAck) {
+        // [MQTT-3.2.2-6]: a refusal never has a session; [MQTT-3.2.2-4]: a
+        // session we asked to discard cannot be present.
+        if connack.session_present && (connack.reason_code.is_error() || self.clean_start_sent) {
+            return self.protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::ConnAck));
+        }
         if connack.reason_code.is_error() {
             let p = connack.properties;
             return self.close(

@@ -99,20 +99,54 @@ impl Session {
             return Err(UsageError::NotInV311);
         }
         // What the codec would refuse at send time (a property PUBLISH may
-        // not carry, U+0000 in a string …) is refused now; the payload does
-        // not matter, so the probe goes without it.
-        let probe = Publish {
-            packet_id: PacketId::new(1).filter(|_| publish.qos != QoS::AtMostOnce),
-            payload: bytes::Bytes::new(),
-            ..publish.clone()
-        };
-        probe
-            .encode(self.options.protocol_version, &mut Vec::new())
-            .map_err(UsageError::Encode)?;
+        // not carry, U+0000 in a string …) is refused now. Only properties
+        // can fail (topics are validated, sizes are checked below), so the
+        // common property-free publish skips the probe; the payload does not
+        // matter, so the probe goes without it.
+        if !publish.properties.is_empty() {
+            let probe = Publish {
+                packet_id: PacketId::new(1).filter(|_| publish.qos != QoS::AtMostOnce),
+                payload: bytes::Bytes::new(),
+                ..publish.clone()
+            };
+            probe
+                .encode(self.options.protocol_version, &mut Vec::new())
+                .map_err(UsageError::Encode)?;
+        }
         if self.limits_known {
             self.check_limits(publish)?;
         }
         Ok(())
+    }
+
+    /// Refuses a SUBSCRIBE or UNSUBSCRIBE the codec would not encode.
+    pub(crate) fn check_encodable(&self, item: &Queued) -> Result<(), UsageError> {
+        let version = self.options.protocol_version;
+        let packet_id = PacketId::new(1).ok_or(UsageError::NoFilters)?;
+        let result = match item {
+            Queued::Subscribe {
+                subscriptions,
+                properties,
+                ..
+            } => Subscribe {
+                packet_id,
+                properties: properties.clone(),
+                subscriptions: subscriptions.clone(),
+            }
+            .encode(version, &mut Vec::new()),
+            Queued::Unsubscribe {
+                filters,
+                properties,
+                ..
+            } => Unsubscribe {
+                packet_id,
+                properties: properties.clone(),
+                filters: filters.clone(),
+            }
+            .encode(version, &mut Vec::new()),
+            Queued::Publish { .. } => Ok(()),
+        };
+        result.map_err(UsageError::Encode)
     }
 
     fn check_limits(&self, publish: &Publish) -> Result<(), UsageError> {

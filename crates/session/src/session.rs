@@ -60,6 +60,8 @@ pub struct Session {
     /// Whether `limits` came from a CONNACK (before that nothing is checked).
     pub(crate) limits_known: bool,
     pub(crate) connected_once: bool,
+    /// Clean Start of the CONNECT on the current connection.
+    pub(crate) clean_start_sent: bool,
     pub(crate) keep_alive: Millis,
     pub(crate) last_sent: Millis,
     pub(crate) ping_sent: Option<Millis>,
@@ -98,6 +100,7 @@ impl Session {
             limits: ServerLimits::default(),
             limits_known: false,
             connected_once: false,
+            clean_start_sent: false,
             keep_alive: 0,
             last_sent: 0,
             ping_sent: None,
@@ -285,6 +288,7 @@ impl Session {
         } else {
             self.options.clean_start || (!v5 && self.options.client_id.is_empty())
         };
+        self.clean_start_sent = clean_start;
         let connect = Connect {
             protocol_version: self.options.protocol_version,
             clean_start,
@@ -408,10 +412,23 @@ impl Session {
                 granted: None,
             });
         }
-        for entry in entries {
-            self.registry.insert(entry);
-        }
+        let item = Queued::Subscribe {
+            token: None,
+            subscriptions,
+            properties,
+        };
+        // Refuse now what could never be sent (e.g. No Local on a shared
+        // subscription, two Subscription Identifiers).
+        self.check_encodable(&item)?;
         let token = self.token();
+        let Queued::Subscribe {
+            subscriptions,
+            properties,
+            ..
+        } = item
+        else {
+            return Err(UsageError::NoFilters);
+        };
         self.enqueue(
             now,
             Queued::Subscribe {
@@ -420,6 +437,9 @@ impl Session {
                 properties,
             },
         )?;
+        for entry in entries {
+            self.registry.insert(entry);
+        }
         Ok(token)
     }
 
@@ -436,15 +456,17 @@ impl Session {
         for f in &filters {
             TopicFilter::validate(f).map_err(UsageError::InvalidFilter)?;
         }
+        if self.options.protocol_version == ProtocolVersion::V311 && !properties.is_empty() {
+            return Err(UsageError::NotInV311);
+        }
         let token = self.token();
-        self.enqueue(
-            now,
-            Queued::Unsubscribe {
-                token,
-                filters,
-                properties,
-            },
-        )?;
+        let item = Queued::Unsubscribe {
+            token,
+            filters,
+            properties,
+        };
+        self.check_encodable(&item)?;
+        self.enqueue(now, item)?;
         Ok(token)
     }
 

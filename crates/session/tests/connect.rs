@@ -445,3 +445,27 @@ fn connect_that_cannot_be_encoded_is_a_usage_error() {
     assert!(peer.sent().is_empty());
     assert_eq!(peer.session.poll_timeout(), None);
 }
+
+#[test]
+fn session_present_is_refused_when_no_session_can_exist() {
+    // [MQTT-3.2.2-4]: after Clean Start 1 the server cannot have our session;
+    // [MQTT-3.2.2-6]: a refusal never carries Session Present.
+    for connack in [
+        session_present(),
+        ConnAck {
+            session_present: true,
+            ..reason(ReasonCode::ServerBusy)
+        },
+    ] {
+        let mut peer = Peer::new(Options::default());
+        peer.session.connect(peer.now).unwrap();
+        peer.sent();
+        peer.send(Packet::ConnAck(connack));
+        assert_closed_for_protocol_error(
+            &mut peer,
+            ReasonCode::ProtocolError,
+            ProtocolError::UnexpectedPacket(wasmqtt_codec::PacketType::ConnAck),
+        );
+        assert!(!peer.session.is_connected());
+    }
+}

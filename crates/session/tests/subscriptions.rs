@@ -431,3 +431,35 @@ fn subscribe_does_not_wait_behind_publishes_out_of_send_quota() {
         .collect();
     assert_eq!(topics, ["p2", "p0"]);
 }
+
+#[test]
+fn unsendable_or_unqueueable_subscribes_leave_no_trace() {
+    // [MQTT-3.8.3-4]: No Local on a shared subscription can never be sent.
+    let mut peer = Peer::new(Options {
+        queue_limit: 0,
+        ..Options::default()
+    });
+    let shared_no_local = wasmqtt_codec::Subscription {
+        filter: "$share/g/a".into(),
+        options: wasmqtt_codec::SubscriptionOptions {
+            no_local: true,
+            ..Default::default()
+        },
+    };
+    let now = peer.now;
+    assert!(matches!(
+        peer.session
+            .subscribe(now, vec![shared_no_local], Default::default()),
+        Err(UsageError::Encode(_))
+    ));
+    // Offline with a zero-length queue: refused, and not registered either.
+    let plain = wasmqtt_codec::Subscription {
+        filter: "a/b".into(),
+        options: Default::default(),
+    };
+    assert!(matches!(
+        peer.session.subscribe(now, vec![plain], Default::default()),
+        Err(UsageError::QueueFull { limit: 0 })
+    ));
+    assert_eq!(peer.session.subscriptions().count(), 0);
+}
