@@ -191,10 +191,9 @@ wasmqtt_setup() {
     step "setup: rust" ensure_rust
     step "setup: rustfmt + clippy" ensure_rust_components
     step "setup: wasm32 target" ensure_wasm_target
-    # Not needed yet; enable each as the browser tests, demo and benchmarks land.
-    # step "setup: wasm-bindgen-cli" ensure_wasm_bindgen_cli   # ~3.5 min first time
-    # step "setup: apt packages" ensure_apt_packages           # ~1 min first time
-    # step "setup: npm ci" ensure_npm_deps
+    step "setup: wasm-bindgen-cli" ensure_wasm_bindgen_cli # ~3.5 min first time
+    step "setup: apt packages" ensure_apt_packages         # ~1 min first time
+    step "setup: npm ci" ensure_npm_deps
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then

@@ -33,6 +33,11 @@ run_tests() {
     fi
 }
 
+# wasm-bindgen-test in headless Chromium against both brokers.
+run_browser_tests() {
+    bash scripts/browser-test.sh 2>&1 | tee -a "$TEST_LOG"
+}
+
 # Adds up libtest's "test result:" lines and nextest's "Summary" line into
 # one closing line: "tests: N passed, N failed, N skipped".
 print_test_totals() {
@@ -69,6 +74,9 @@ check "clippy" cargo clippy --workspace --all-targets -- -D warnings
 # check it; fuzzing itself needs nightly, see README).
 check "clippy (fuzz crate)" cargo clippy --manifest-path fuzz/Cargo.toml --bins -- -D warnings
 check "tests" run_tests
-check "wasm32 release build" cargo build --release --target wasm32-unknown-unknown -p wasmqtt
+check "clippy (wasm32)" cargo clippy --target wasm32-unknown-unknown -p wasmqtt --all-targets -- -D warnings
+check "npm package build" bash scripts/build-wasm.sh
+check "typescript types" node_modules/.bin/tsc -p js/tsconfig.json
+check "browser tests" run_browser_tests
 
 finish_checks

@@ -6,6 +6,8 @@ use wasmqtt_codec::{Packet, PubAck, PubRec, PubRel, QoS, ReasonCode};
 
 #[tokio::test]
 async fn qos0_1_2_round_trip_between_two_clients() {
+    // [MQTT-4.3.1-1] [MQTT-4.3.2-1] [MQTT-4.3.3-1] outbound, and the
+    // broker's side of each flow.
     let b = broker().await;
     let addr = b.tcp[0];
     let mut sub = Client::v5(addr, "sub").await;
@@ -44,6 +46,7 @@ async fn qos0_1_2_round_trip_between_two_clients() {
 
 #[tokio::test]
 async fn retained_message_is_sent_to_new_subscribers_and_deleted_by_empty_payload() {
+    // [MQTT-3.3.1-5] [MQTT-3.3.1-6]
     let b = broker().await;
     let addr = b.tcp[0];
     let mut publ = Client::v5(addr, "p").await;
@@ -71,6 +74,7 @@ async fn retained_message_is_sent_to_new_subscribers_and_deleted_by_empty_payloa
 
 #[tokio::test]
 async fn will_is_published_on_abrupt_close_but_not_after_disconnect() {
+    // [MQTT-3.1.2-8] [MQTT-3.1.2-10]
     let b = broker().await;
     let addr = b.tcp[0];
     let mut watcher = Client::v5(addr, "w").await;
@@ -98,6 +102,7 @@ async fn will_is_published_on_abrupt_close_but_not_after_disconnect() {
 
 #[tokio::test]
 async fn malformed_packet_gets_disconnect_0x81_and_others_are_unaffected() {
+    // [MQTT-3.3.1-4] [MQTT-4.13.1-1]
     let b = broker().await;
     let addr = b.tcp[0];
     let mut good = Client::v5(addr, "good").await;

@@ -22,6 +22,7 @@ async fn victim_and_watcher(addr: std::net::SocketAddr, id: &str) -> (Client, Cl
 
 #[tokio::test]
 async fn drop_closes_the_connection_abruptly_and_the_will_fires() {
+    // Test feature (no normative statement); the will follows [MQTT-3.1.2-8].
     let b = control_broker().await;
     let addr = b.tcp[0];
     let (mut victim, mut watcher) = victim_and_watcher(addr, "v").await;
@@ -95,6 +96,8 @@ async fn disconnect_with_chosen_reason_and_server_reference() {
 
 #[tokio::test]
 async fn raw_bytes_are_written_to_the_client() {
+    // Test feature (no normative statement); a QoS 2 command completes
+    // its flow [MQTT-4.3.3-8] [MQTT-4.3.3-11].
     let b = control_broker().await;
     let addr = b.tcp[0];
     let mut victim = Client::v5(addr, "v").await;
@@ -118,6 +121,8 @@ async fn raw_bytes_are_written_to_the_client() {
 
 #[tokio::test]
 async fn acknowledgements_can_be_withheld_and_resumed() {
+    // Test feature (no normative statement): PUBACK/PUBREC withheld,
+    // routing unaffected.
     let b = control_broker().await;
     let addr = b.tcp[0];
     let mut sub = Client::v5(addr, "sub").await;
@@ -150,6 +155,8 @@ async fn acknowledgements_can_be_withheld_and_resumed() {
 
 #[tokio::test]
 async fn control_topics_do_nothing_when_the_flag_is_off() {
+    // Section 4.7.2: '$' topics are the server's; without test_control
+    // `$control/...` is refused (0x87) and does nothing.
     let b = broker().await;
     let addr = b.tcp[0];
     let (mut victim, mut watcher) = victim_and_watcher(addr, "v").await;

@@ -49,6 +49,8 @@ async fn oversize_connect_gets_connack_0x95() {
 
 #[tokio::test]
 async fn connections_over_the_limit_are_closed() {
+    // Broker limit (no normative statement): over max_connections the
+    // socket is closed at once; open connections are unaffected.
     let b = broker_with(|c| c.limits.max_connections = 2).await;
     let addr = b.tcp[0];
     let mut one = Client::v5(addr, "one").await;

@@ -49,6 +49,7 @@ fn publish_body(topic: &[u8], properties: &[u8]) -> Vec<u8> {
 
 #[tokio::test]
 async fn each_broken_packet_gets_its_reason_code() {
+    // [MQTT-4.13.1-1]; each case names the statement it breaks.
     use ReasonCode::{MalformedPacket as M, ProtocolError as P, TopicNameInvalid as T};
     let b = broker().await;
     let addr = b.tcp[0];
@@ -269,6 +270,8 @@ async fn publish_before_connect_is_not_processed() {
 
 #[tokio::test]
 async fn garbage_then_close_harms_no_one() {
+    // [MQTT-4.13.1-1] [MQTT-3.1.0-1]: random bytes, before and after
+    // CONNECT, never crash the broker or disturb other clients.
     let b = broker().await;
     let addr = b.tcp[0];
     let mut ok = Bystanders::new(addr).await;

@@ -34,6 +34,8 @@ fn number(values: &HashMap<String, String>, name: &str) -> u64 {
 
 #[tokio::test]
 async fn statistics_are_published_and_follow_the_traffic() {
+    // Section 4.7.2 ($SYS is server-specific; no normative statement on
+    // its contents).
     let b = broker_with(|c| c.sys_interval = 1).await;
     let addr = b.tcp[0];
     let mut sys = Client::v5(addr, "sys").await;
@@ -77,6 +79,7 @@ async fn statistics_are_published_and_follow_the_traffic() {
 
 #[tokio::test]
 async fn uptime_counts_seconds() {
+    // Section 4.7.2 (server-specific $SYS topic).
     let b = broker_with(|c| c.sys_interval = 1).await;
     let mut sys = Client::v5(b.tcp[0], "sys").await;
     sys.subscribe("$SYS/broker/uptime", QoS::AtMostOnce).await;

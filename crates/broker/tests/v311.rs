@@ -73,6 +73,7 @@ async fn empty_client_id_needs_clean_session() {
 
 #[tokio::test]
 async fn qos_levels_and_properties_between_versions() {
+    // [MQTT-4.3.3-8] [MQTT-4.3.3-11] [MQTT-3.8.4-8] across versions.
     // A 5.0 publisher's properties are not sent to a 3.1.1 subscriber;
     // a 3.1.1 publisher reaches a 5.0 subscriber. QoS 2 both ways.
     let b = broker().await;

@@ -128,6 +128,8 @@ async fn subprotocol_mqtt_is_negotiated() {
 
 #[tokio::test]
 async fn paths_mqtt_and_root_are_served_others_refused() {
+    // Section 6.0 (the path is the server's choice): "/mqtt" and "/"
+    // are served, anything else is 404.
     let b = broker().await;
     let addr = b.ws[0];
     for path in ["/mqtt", "/"] {
@@ -209,6 +211,7 @@ async fn packets_split_across_frames_and_packed_into_one_frame() {
 
 #[tokio::test]
 async fn websocket_and_tcp_clients_talk_to_each_other() {
+    // Section 6.0: the transport makes no difference to routing.
     let b = broker().await;
     let mut ws = Ws::connect(b.ws[0], "ws").await;
     ws.send(Packet::Subscribe(wasmqtt_codec::Subscribe {
@@ -253,6 +256,7 @@ async fn oversize_packet_over_websocket_is_0x95() {
 
 #[tokio::test]
 async fn a_stalled_handshake_is_closed_after_the_connect_timeout() {
+    // Section 3.1.4: the connect timeout covers the WebSocket handshake.
     let b = broker_with(|c| c.limits.connect_timeout = 1).await;
     let mut silent = Client::open(b.ws[0], ProtocolVersion::V5).await;
     let started = std::time::Instant::now();
