@@ -55,8 +55,17 @@ impl Session {
                 self.on_connack(now, p);
                 Ok(())
             }
-            // [MQTT-4.12.0-6]: AUTH only when CONNECT named an Authentication Method.
-            Packet::Auth(p) if self.options.properties.authentication_method.is_some() => {
+            // [MQTT-4.12.0-6]: AUTH only when CONNECT named an Authentication
+            // Method, and [MQTT-4.12.0-5] only with that method. A server
+            // continues (0x18) or, after re-authentication, succeeds (0x00);
+            // 0x19 is the client's to send.
+            Packet::Auth(p)
+                if self.options.properties.authentication_method.is_some()
+                    && p.properties.authentication_method
+                        == self.options.properties.authentication_method
+                    && (p.reason_code == ReasonCode::ContinueAuthentication
+                        || (p.reason_code == ReasonCode::Success && !connecting)) =>
+            {
                 self.events.push_back(Event::Auth(p));
                 Ok(())
             }
@@ -376,6 +385,11 @@ impl Session {
     }
 
     fn on_disconnect(&mut self, now: Millis, disconnect: Disconnect) {
+        // [MQTT-3.14.2-2]: a server never sends Session Expiry Interval.
+        if disconnect.properties.session_expiry_interval.is_some() {
+            return self
+                .protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::Disconnect));
+        }
         let p = disconnect.properties;
         self.close(
             now,

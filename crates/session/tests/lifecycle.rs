@@ -990,3 +990,40 @@ fn metrics_in_flight_and_queued_follow_the_session() {
     assert_eq!((m.in_flight, m.queued, m.messages_out), (2, 1, 2));
     assert_eq!(m.reconnects, 1);
 }
+
+#[test]
+fn server_auth_that_breaks_the_rules_is_a_protocol_error() {
+    // [MQTT-4.12.0-5]: the same method; 0x19 is only the client's to send;
+    // Success only ends a re-authentication, never a connect.
+    let cases = [
+        auth(ReasonCode::ContinueAuthentication, Some("OTHER"), b"x"),
+        auth(ReasonCode::ReAuthenticate, Some(METHOD), b"x"),
+        auth(ReasonCode::Success, Some(METHOD), b"x"),
+    ];
+    for bad in cases {
+        let mut peer = Peer::new(auth_options());
+        peer.session.connect(peer.now).unwrap();
+        peer.sent();
+        peer.send(Packet::Auth(bad.clone()));
+        assert_closed_for_protocol_error(
+            &mut peer,
+            ReasonCode::ProtocolError,
+            ProtocolError::UnexpectedPacket(wasmqtt_codec::PacketType::Auth),
+        );
+    }
+}
+
+#[test]
+fn server_disconnect_with_session_expiry_is_a_protocol_error() {
+    // [MQTT-3.14.2-2]: the server must not send Session Expiry Interval.
+    let mut peer = Peer::new(Options::default());
+    peer.connect();
+    let mut d = Disconnect::new(ReasonCode::ServerShuttingDown);
+    d.properties.session_expiry_interval = Some(10);
+    peer.send(Packet::Disconnect(d));
+    assert_closed_for_protocol_error(
+        &mut peer,
+        ReasonCode::ProtocolError,
+        ProtocolError::UnexpectedPacket(wasmqtt_codec::PacketType::Disconnect),
+    );
+}
