@@ -71,10 +71,12 @@ impl State {
         }
         let sessions = &self.sessions;
         let online = |client: &str| sessions.get(client).is_some_and(|s| s.link.is_some());
-        let matches = self.subscriptions.matches(message.topic.as_str(), &online);
+        let mut matches = self.subscriptions.matches(message.topic.as_str(), &online);
         // One copy per session, with the highest granted QoS and every
-        // Subscription Identifier of its matching subscriptions [MQTT-3.3.4-3].
-        let mut per_session: HashMap<Arc<str>, Delivery> = HashMap::new();
+        // Subscription Identifier of its matching subscriptions [MQTT-3.3.4-3]:
+        // sorting brings a session's subscriptions together without hashing.
+        matches.sort_unstable_by(|a, b| a.client.cmp(&b.client));
+        let mut per_session: Vec<(Arc<str>, Delivery)> = Vec::with_capacity(matches.len());
         for sub in matches {
             let own = message.publisher.as_deref() == Some(&*sub.client);
             // [MQTT-3.8.3-3]: No Local keeps a client's own messages from it.
@@ -84,17 +86,22 @@ impl State {
             let qos = message.qos.min(sub.options.qos);
             // [MQTT-3.3.1-12] [MQTT-3.3.1-13]: RETAIN is kept only with Retain As Published.
             let retain = message.retain && sub.options.retain_as_published;
-            let entry = per_session
-                .entry(Arc::clone(&sub.client))
-                .or_insert_with(|| Delivery {
-                    message: Arc::clone(&message),
-                    qos,
-                    retain,
-                    subscription_ids: Vec::new(),
-                });
-            entry.qos = entry.qos.max(qos);
-            entry.retain |= retain;
-            entry.subscription_ids.extend(sub.subscription_id);
+            match per_session.last_mut() {
+                Some((client, entry)) if *client == sub.client => {
+                    entry.qos = entry.qos.max(qos);
+                    entry.retain |= retain;
+                    entry.subscription_ids.extend(sub.subscription_id);
+                }
+                _ => per_session.push((
+                    sub.client,
+                    Delivery {
+                        message: Arc::clone(&message),
+                        qos,
+                        retain,
+                        subscription_ids: sub.subscription_id.into_iter().collect(),
+                    },
+                )),
+            }
         }
         let count = per_session.len();
         for (client, delivery) in per_session {

@@ -73,7 +73,8 @@ pub(super) async fn accept(
             if connack.encode(ProtocolVersion::V5, &mut out).is_ok() {
                 transport.send(&out).await.ok();
             }
-            transport.close().await;
+            let linger = !*shared.shutdown.borrow();
+            transport.close(linger).await;
             return None;
         }
         // [MQTT-3.1.0-1]: the first packet must be CONNECT; anything else,
@@ -110,7 +111,8 @@ pub(super) async fn accept(
         Ok(()) => conn.on_connect(connect),
         Err(Some(code)) => Err(code),
         Err(None) => {
-            conn.transport.close().await;
+            let linger = !*conn.shared.shutdown.borrow();
+            conn.transport.close(linger).await;
             return None;
         }
     };
@@ -125,7 +127,8 @@ pub(super) async fn accept(
         Err(code) => {
             conn.refuse(code);
             conn.flush().await.ok();
-            conn.transport.close().await;
+            let linger = !*conn.shared.shutdown.borrow();
+            conn.transport.close(linger).await;
             None
         }
     }

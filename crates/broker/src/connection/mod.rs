@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, Notify};
 use tracing::debug;
 use wasmqtt_codec::{
@@ -66,6 +67,9 @@ pub(crate) struct Connection {
     auth: auth::AuthState,
 }
 
+/// Most chunks handled between two writes.
+const MAX_BURST: usize = 64;
+
 /// Serves one accepted transport until it closes.
 pub(crate) async fn run(shared: Arc<Shared>, transport: Transport, peer: SocketAddr) {
     let Some(mut conn) = connect::accept(shared, transport, peer).await else {
@@ -73,7 +77,8 @@ pub(crate) async fn run(shared: Arc<Shared>, transport: Transport, peer: SocketA
     };
     let end = conn.serve().await;
     conn.detach(end);
-    conn.transport.close().await;
+    let linger = !*conn.shared.shutdown.borrow();
+    conn.transport.close(linger).await;
 }
 
 impl Connection {
@@ -108,15 +113,12 @@ impl Connection {
                         return end;
                     }
                 }
-                chunk = self.transport.recv() => match chunk {
-                    Ok(Some(bytes)) => {
-                        if let Some(end) = self.receive(&bytes) {
-                            self.flush().await.ok();
-                            return end;
-                        }
+                chunk = self.transport.recv() => {
+                    if let Some(end) = self.receive_burst(chunk) {
+                        self.flush().await.ok();
+                        return end;
                     }
-                    Ok(None) | Err(_) => return End::Abnormal,
-                },
+                }
                 () = self.notify.notified() => {}
                 () = sleep => {
                     // [MQTT-3.1.2-22]: 1.5 x Keep Alive without a packet.
@@ -131,6 +133,29 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Handles a received chunk and every further one already buffered, so
+    /// a burst of frames (one PUBLISH per WebSocket frame is common) is
+    /// answered with one write instead of one per frame.
+    fn receive_burst(&mut self, first: std::io::Result<Option<Vec<u8>>>) -> Option<End> {
+        let mut chunk = first;
+        for _ in 0..MAX_BURST {
+            match chunk {
+                Ok(Some(bytes)) => {
+                    if let Some(end) = self.receive(&bytes) {
+                        return Some(end);
+                    }
+                }
+                Ok(None) | Err(_) => return Some(End::Abnormal),
+            }
+            // `recv` is cancel-safe: a pending read is dropped without loss.
+            match self.transport.recv().now_or_never() {
+                Some(next) => chunk = next,
+                None => return None,
+            }
+        }
+        None
     }
 
     /// Decodes and handles what arrived; `Some` ends the connection.

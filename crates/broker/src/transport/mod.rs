@@ -7,6 +7,10 @@ pub use tcp::TcpTransport;
 pub use ws::{accept as accept_ws, WsTransport};
 
 use std::io;
+use std::time::Duration;
+
+/// How long a closing connection keeps reading the peer's last bytes.
+const LINGER: Duration = Duration::from_secs(2);
 
 /// A connection's byte stream, whatever carries it.
 pub enum Transport {
@@ -33,11 +37,21 @@ impl Transport {
         }
     }
 
-    /// Closes the connection politely.
-    pub async fn close(&mut self) {
+    /// Closes the connection politely: ends our side, then reads and
+    /// discards what the peer still sends for a moment. Closing with unread
+    /// input makes the kernel send a reset, which destroys a DISCONNECT
+    /// (e.g. 0x95 for a packet whose body is still arriving) before the
+    /// peer reads it.
+    /// Without `linger` (the broker is shutting down) it returns at once.
+    pub async fn close(&mut self, linger: bool) {
         match self {
             Self::Tcp(t) => t.close().await,
             Self::Ws(t) => t.close().await,
         }
+        if !linger {
+            return;
+        }
+        let drain = async { while let Ok(Some(_)) = self.recv().await {} };
+        tokio::time::timeout(LINGER, drain).await.ok();
     }
 }
