@@ -192,6 +192,10 @@ export interface Metrics {
 
 export type MessageHandler = (topic: string, payload: Uint8Array, packet: PublishPacket) => void;
 
+/**
+ * `close` follows every connection that ends (then `offline` if it had been up and was lost,
+ * not ended by `end()`); `end` comes last, once, after `end()`.
+ */
 export interface ClientEvents {
   connect: (connack: ConnAckPacket) => void;
   message: MessageHandler;
@@ -205,6 +209,20 @@ export interface ClientEvents {
   auth: (packet: AuthPacket) => void;
 }
 
+/**
+ * Every failure the client reports. `code` is one of:
+ * - options and arguments: 'INVALID_OPTIONS' (the message names the field, e.g. `will.qos`),
+ *   'INVALID_TOPIC', 'INVALID_FILTER', 'NOT_IN_MQTT_3_1_1', 'INVALID_ARGUMENT';
+ * - server limits (from CONNACK): 'QOS_NOT_SUPPORTED', 'RETAIN_NOT_SUPPORTED', 'NOT_SUPPORTED',
+ *   'PACKET_TOO_LARGE';
+ * - operations: 'REJECTED' (with the PUBACK/PUBREC `reasonCode`), 'EXPIRED', 'SESSION_LOST',
+ *   'QUEUE_FULL', 'NOT_CONNECTED' (offline QoS 0 without queueing, or the connection ended for
+ *   good: refused, out of reconnect attempts, reconnect off), 'CLIENT_ENDED', 'REQUEST_TIMEOUT';
+ * - the connection (`error` events): 'CONNECTION_REFUSED' (CONNACK `reasonCode`),
+ *   'SERVER_DISCONNECTED' (DISCONNECT `reasonCode`), 'PROTOCOL_ERROR' (the `reasonCode` we sent),
+ *   'CONNECT_TIMEOUT', 'KEEPALIVE_TIMEOUT', 'CONNECTION_LOST', 'CREDENTIALS_FAILED',
+ *   'SUBSCRIPTION_LOST', 'INIT_FAILED' (the wasm module did not load).
+ */
 export class MqttError extends Error {
   readonly name: 'MqttError';
   /** Stable code, e.g. 'CONNECTION_REFUSED', 'QUEUE_FULL', 'REJECTED', 'INVALID_OPTIONS'. */
@@ -236,5 +254,10 @@ export class MqttClient {
 
 /** Loads the wasm module (done for you by connect). */
 export function init(moduleOrPath?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<unknown>;
+/**
+ * Starts connecting and returns the client at once. Never throws: bad options or URL
+ * are an `error` event (MqttError 'INVALID_OPTIONS') and reject every call.
+ */
 export function connect(url: string, options?: ConnectOptions): MqttClient;
+/** Resolves with the client on CONNACK; rejects (and ends the client) on the first error. */
 export function connectAsync(url: string, options?: ConnectOptions): Promise<MqttClient>;

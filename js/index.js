@@ -51,8 +51,13 @@ function messageProperties(p, field) {
   };
 }
 
-function connectOptions(o = {}) {
+function connectOptions(o) {
+  o ??= {};
+  if (typeof o !== 'object') throw new MqttError('invalid option options: must be an object', 'INVALID_OPTIONS');
   const { credentials, ...rest } = o;
+  if (credentials !== undefined && typeof credentials !== 'function') {
+    throw new MqttError('invalid option credentials: must be a function', 'INVALID_OPTIONS');
+  }
   const seed = new Uint32Array(1);
   globalThis.crypto?.getRandomValues?.(seed);
   return {
@@ -72,8 +77,26 @@ function connectOptions(o = {}) {
   };
 }
 
-function publishOptions(o = {}) {
+function publishOptions(o) {
+  if (o === undefined || o === null) return undefined;
   return { ...o, properties: messageProperties(o.properties, 'properties') };
+}
+
+/** A filter or a list of filters, as an array of strings. */
+function filterList(filters) {
+  const list = typeof filters === 'string' ? [filters] : filters;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((f) => typeof f === 'string')) {
+    throw new MqttError('invalid topic filter: expected a string or a non-empty array of strings', 'INVALID_FILTER');
+  }
+  return list;
+}
+
+/** Failures that do not come from the wasm side still reach callers as MqttError. */
+function asMqttError(e, code, what) {
+  if (e instanceof MqttError) return e;
+  const error = new MqttError(`${what}: ${e?.message ?? e}`, code);
+  error.cause = e;
+  return error;
 }
 
 /** An MQTT connection. Events: connect, message, reconnecting, reconnect, offline, close, disconnect, error, end, auth. */
@@ -83,18 +106,29 @@ export class MqttClient {
   #listeners = new Map();
   #handlers = new Map();
 
-  constructor(url, options = {}) {
-    const opts = connectOptions(options);
+  constructor(url, options) {
+    // Bad options never throw here: like every failure to start, they
+    // surface as an `error` event and reject every call.
+    let opts;
+    let optionsError;
+    try {
+      opts = connectOptions(options);
+    } catch (e) {
+      optionsError = e;
+    }
     const hooks = {
       emit: (name, a, b) => this.emit(name, a, b),
       message: (topic, payload, packet, filters) => this.#dispatch(topic, payload, packet, filters),
       MqttError,
-      credentials: options.credentials,
+      credentials: options?.credentials,
     };
-    this.#ready = init().then(() => {
-      this.#inner = new WasmClient(url, opts, hooks);
-      this.#watchEnvironment();
-    });
+    this.#ready = optionsError ? Promise.reject(optionsError) : init().then(
+      () => {
+        this.#inner = new WasmClient(String(url), opts, hooks);
+        this.#watchEnvironment();
+      },
+      (e) => { throw asMqttError(e, 'INIT_FAILED', 'cannot load the wasm module'); },
+    );
     // Option errors surface as an `error` event and reject every call.
     this.#ready.catch((e) => queueMicrotask(() => this.emit('error', e)));
   }
@@ -114,12 +148,17 @@ export class MqttClient {
   }
 
   off(event, listener) {
-    this.#listeners.get(event)?.delete(listener);
+    const set = this.#listeners.get(event);
+    if (set) {
+      // A `once` listener is registered wrapped; `off` takes either.
+      for (const l of set) if (l === listener || l.listener === listener) set.delete(l);
+    }
     return this;
   }
 
   once(event, listener) {
     const wrapped = (...args) => { this.off(event, wrapped); listener(...args); };
+    wrapped.listener = listener;
     return this.on(event, wrapped);
   }
 
@@ -153,7 +192,7 @@ export class MqttClient {
    */
   async subscribe(filters, options, handler) {
     if (typeof options === 'function') [options, handler] = [undefined, options];
-    const list = typeof filters === 'string' ? [filters] : filters;
+    const list = filterList(filters);
     await this.#ready;
     if (handler) for (const f of list) this.#addHandler(f, handler);
     try {
@@ -168,7 +207,7 @@ export class MqttClient {
   }
 
   async unsubscribe(filters) {
-    const list = typeof filters === 'string' ? [filters] : filters;
+    const list = filterList(filters);
     await this.#ready;
     for (const f of list) this.#handlers.delete(f);
     return this.#inner.unsubscribe(list);
@@ -187,6 +226,8 @@ export class MqttClient {
       wake?.();
     };
     const subscribed = this.subscribe(filter, options, handler);
+    // A failed subscribe is reported by next(); unawaited, it is not an unhandled rejection.
+    subscribed.catch(() => {});
     const client = this;
     return {
       [Symbol.asyncIterator]() { return this; },
@@ -217,8 +258,8 @@ export class MqttClient {
     if (typeof force === 'object') [force, options] = [false, force];
     await this.#ready.catch(() => {});
     if (!this.#inner) return;
-    this.#unwatch?.();
     await this.#inner.end(Boolean(force), options);
+    this.#unwatch?.();
   }
 
   endAsync(force, options) { return this.end(force, options); }
@@ -261,7 +302,7 @@ export class MqttClient {
   }
 }
 
-/** Starts connecting and returns the client at once. */
+/** Starts connecting and returns the client at once; bad options are an `error` event, never a throw. */
 export function connect(url, options) {
   return new MqttClient(url, options);
 }

@@ -1,31 +1,67 @@
 #!/usr/bin/env bash
-# Starts wasmqtt-broker (with test control) and mosquitto on free loopback
-# ports for the browser tests. Source it; it exports
-#   WASMQTT_BROKER_WS     ws:// URL of wasmqtt-broker
-#   WASMQTT_BROKER_TCP    host:port of its TCP listener
-#   WASMQTT_MOSQUITTO_WS  ws:// URL of mosquitto
-# and stops both when the shell exits.
+# Starts the brokers the browser and JS tests use, on free loopback ports.
+# Source it; it exports
+#   WASMQTT_BROKER_WS       ws:// URL of wasmqtt-broker (with --test-control)
+#   WASMQTT_BROKER_TCP      host:port of its TCP listener
+#   WASMQTT_BROKER_AUTH_WS  ws:// URL of a second wasmqtt-broker started with
+#                           --no-anonymous and a password file holding the
+#                           user WASMQTT_AUTH_USER / WASMQTT_AUTH_PASSWORD
+#                           (Argon2) and WASMQTT_SCRAM_USER /
+#                           WASMQTT_SCRAM_PASSWORD (SCRAM-SHA-256)
+#   WASMQTT_MOSQUITTO_WS    ws:// URL of mosquitto
+# and stops them all when the shell exits.
 
 BROKER_DIR=$(mktemp -d)
+BROKER_PIDS=()
 cargo build --quiet --release -p wasmqtt-broker
 
-# wasmqtt-broker binds port 0 and prints the ports it got.
-target/release/wasmqtt-broker --tcp 127.0.0.1:0 --ws 127.0.0.1:0 --test-control \
-    --log warn > "$BROKER_DIR/broker.out" 2> "$BROKER_DIR/broker.err" &
-BROKER_PID=$!
-for _ in $(seq 100); do
-    grep -q '^LISTENING' "$BROKER_DIR/broker.out" 2>/dev/null && break
-    sleep 0.1
-done
-line=$(grep '^LISTENING' "$BROKER_DIR/broker.out") || {
-    cat "$BROKER_DIR/broker.err" >&2
-    echo "wasmqtt-broker did not start" >&2
-    exit 1
+stop_brokers() {
+    if ((${#BROKER_PIDS[@]})); then
+        kill "${BROKER_PIDS[@]}" 2>/dev/null || true
+        wait "${BROKER_PIDS[@]}" 2>/dev/null || true
+    fi
+    rm -rf "$BROKER_DIR"
 }
-tcp=${line#*tcp=}; tcp=${tcp%% *}
-ws=${line#*ws=}
-export WASMQTT_BROKER_TCP=$tcp
-export WASMQTT_BROKER_WS="ws://$ws/mqtt"
+trap stop_brokers EXIT
+
+# start_wasmqtt_broker NAME ARGS...: starts target/release/wasmqtt-broker on
+# port 0 and sets NAME_tcp / NAME_ws to the host:port it printed.
+start_wasmqtt_broker() {
+    local name=$1 out="$BROKER_DIR/$1.out" err="$BROKER_DIR/$1.err" line
+    shift
+    target/release/wasmqtt-broker --tcp 127.0.0.1:0 --ws 127.0.0.1:0 --log warn "$@" \
+        > "$out" 2> "$err" &
+    BROKER_PIDS+=($!)
+    for _ in $(seq 100); do
+        grep -q '^LISTENING' "$out" 2>/dev/null && break
+        sleep 0.1
+    done
+    line=$(grep '^LISTENING' "$out") || {
+        cat "$err" >&2
+        echo "wasmqtt-broker ($name) did not start" >&2
+        return 1
+    }
+    local tcp=${line#*tcp=}
+    tcp=${tcp%% *}
+    printf -v "${name}_tcp" '%s' "$tcp"
+    printf -v "${name}_ws" '%s' "${line#*ws=}"
+}
+
+start_wasmqtt_broker main --test-control || exit 1
+export WASMQTT_BROKER_TCP=$main_tcp
+export WASMQTT_BROKER_WS="ws://$main_ws/mqtt"
+
+export WASMQTT_AUTH_USER=alice
+export WASMQTT_AUTH_PASSWORD=wonderland
+# A second user with SCRAM-SHA-256 credentials, for enhanced authentication.
+export WASMQTT_SCRAM_USER=bob
+export WASMQTT_SCRAM_PASSWORD=builder
+{
+    echo "$WASMQTT_AUTH_PASSWORD" | target/release/wasmqtt-broker --hash-password "$WASMQTT_AUTH_USER"
+    echo "$WASMQTT_SCRAM_PASSWORD" | target/release/wasmqtt-broker --hash-password "$WASMQTT_SCRAM_USER" --scram
+} > "$BROKER_DIR/passwords" || exit 1
+start_wasmqtt_broker auth --no-anonymous --password-file "$BROKER_DIR/passwords" || exit 1
+export WASMQTT_BROKER_AUTH_WS="ws://$auth_ws/mqtt"
 
 # mosquitto cannot bind port 0 for its WebSocket listener: ask the OS for
 # free ports and hand them over.
@@ -42,16 +78,9 @@ listener $mq_ws 127.0.0.1
 protocol websockets
 CONF
 mosquitto -c "$BROKER_DIR/mosquitto.conf" > "$BROKER_DIR/mosquitto.log" 2>&1 &
-MOSQUITTO_PID=$!
+BROKER_PIDS+=($!)
 for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$mq_ws") 2>/dev/null && break
     sleep 0.1
 done
 export WASMQTT_MOSQUITTO_WS="ws://127.0.0.1:$mq_ws"
-
-stop_brokers() {
-    kill "$BROKER_PID" "$MOSQUITTO_PID" 2>/dev/null || true
-    wait "$BROKER_PID" "$MOSQUITTO_PID" 2>/dev/null || true
-    rm -rf "$BROKER_DIR"
-}
-trap stop_brokers EXIT

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package's wasm: cargo (release, size-tuned), wasm-bindgen
-# --target web into pkg/, then binaryen's wasm-opt -Oz. Prints the sizes.
+# --target web into pkg/, binaryen's wasm-opt -Oz, then shorter names for
+# what the wasm and the glue share, and a minified glue. Prints the sizes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -8,9 +9,21 @@ cargo build --release --target wasm32-unknown-unknown -p wasmqtt
 wasm-bindgen --target web --no-typescript --out-dir pkg \
     target/wasm32-unknown-unknown/release/wasmqtt.wasm
 # Debian's wasm-opt 108 emits modules Chromium rejects; use npm binaryen.
-node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --strip-debug --strip-producers \
+# --converge: repeat -Oz while it still shrinks the module.
+node_modules/.bin/wasm-opt -Oz --converge --enable-bulk-memory \
+    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    --strip-debug --strip-producers --strip-target-features \
     pkg/wasmqtt_bg.wasm -o pkg/wasmqtt_bg.wasm
+# Short names for the imports and exports the wasm and its glue share
+# (wasm-bindgen's are long and hashed, so they barely compress).
+node scripts/minify-names.mjs pkg/wasmqtt_bg.wasm pkg/wasmqtt.js
+# The glue is generated code: ship it minified.
+node_modules/.bin/esbuild pkg/wasmqtt.js --minify --format=esm --log-level=warning \
+    --allow-overwrite --outfile=pkg/wasmqtt.js
+total=0
 for f in pkg/wasmqtt_bg.wasm pkg/wasmqtt.js js/index.js; do
-    printf '%-24s %8d bytes raw %8d gzip -9\n' "$f" "$(wc -c < "$f")" "$(gzip -9c "$f" | wc -c)"
+    gz=$(gzip -9c "$f" | wc -c)
+    total=$((total + gz))
+    printf '%-24s %8d bytes raw %8d gzip -9\n' "$f" "$(wc -c < "$f")" "$gz"
 done
+printf '%-24s %26d gzip -9\n' "total" "$total"

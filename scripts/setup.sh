@@ -185,6 +185,42 @@ ensure_npm_deps() {
     fi
 }
 
+# Vite 7 (the dashboard's bundler) needs Node.js 20.19+ or 22.12+.
+ensure_node_for_vite() {
+    if ! command -v node >/dev/null 2>&1; then
+        log "node not found: install Node.js 20.19+ or 22.12+"
+        return 1
+    fi
+    local v major minor
+    v=$(node --version)
+    v=${v#v}
+    major=${v%%.*}
+    minor=${v#*.}
+    minor=${minor%%.*}
+    if ((major > 22 || (major == 22 && minor >= 12) || (major == 20 && minor >= 19))); then
+        log "node $v present"
+    else
+        log "node $v is too old for Vite 7: install Node.js 20.19+ or 22.12+"
+        return 1
+    fi
+}
+
+# The dashboard's own npm project (www/: Vite, uPlot, playwright-core, and
+# the wasmqtt package itself linked from the repository root). Installed
+# only when its lockfile is newer than the last install.
+ensure_www_deps() {
+    local www="$WASMQTT_ROOT/www"
+    [[ -f "$www/package.json" ]] || return 0
+    local stamp="$www/node_modules/.package-lock.json"
+    if [[ -f "$stamp" && -f "$www/package-lock.json" && ! "$www/package-lock.json" -nt "$stamp" ]]; then
+        log "www/node_modules up to date"
+    elif [[ -f "$www/package-lock.json" ]]; then
+        (cd "$www" && npm ci --no-audit --no-fund)
+    else
+        (cd "$www" && npm install --no-audit --no-fund)
+    fi
+}
+
 # --- entry point -----------------------------------------------------------
 
 wasmqtt_setup() {
@@ -196,7 +232,14 @@ wasmqtt_setup() {
     step "setup: npm ci" ensure_npm_deps
 }
 
+# What the demo and the dashboard test need on top of wasmqtt_setup.
+wasmqtt_setup_www() {
+    step "setup: node for vite" ensure_node_for_vite
+    step "setup: www npm ci" ensure_www_deps
+}
+
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     trap print_timings EXIT
     wasmqtt_setup
+    wasmqtt_setup_www
 fi

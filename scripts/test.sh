@@ -38,8 +38,19 @@ run_browser_tests() {
     bash scripts/browser-test.sh 2>&1 | tee -a "$TEST_LOG"
 }
 
-# Adds up libtest's "test result:" lines and nextest's "Summary" line into
-# one closing line: "tests: N passed, N failed, N skipped".
+# The npm package's API in pages, a Web Worker and a Vite app (Playwright).
+run_js_tests() {
+    bash scripts/js-test.sh 2>&1 | tee -a "$TEST_LOG"
+}
+
+# The live dashboard against the demo stack (Playwright).
+run_dashboard_tests() {
+    bash scripts/dashboard-test.sh 2>&1 | tee -a "$TEST_LOG"
+}
+
+# Adds up libtest's "test result:" lines, nextest's "Summary" line and
+# node --test's "ℹ pass/fail/skipped" lines into one closing line:
+# "tests: N passed, N failed, N skipped".
 print_test_totals() {
     [[ -s "$1" ]] || return 0
     sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '
@@ -63,6 +74,12 @@ print_test_totals() {
             }
             found = 1
         }
+        /^ℹ (pass|fail|skipped) [0-9]+$/ {
+            if ($2 == "pass") p += $3
+            else if ($2 == "fail") f += $3
+            else s += $3
+            found = 1
+        }
         END { if (found) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }
     '
 }
@@ -78,5 +95,7 @@ check "clippy (wasm32)" cargo clippy --target wasm32-unknown-unknown -p wasmqtt 
 check "npm package build" bash scripts/build-wasm.sh
 check "typescript types" node_modules/.bin/tsc -p js/tsconfig.json
 check "browser tests" run_browser_tests
+check "js package tests" run_js_tests
+check "dashboard tests" run_dashboard_tests
 
 finish_checks

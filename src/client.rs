@@ -1,13 +1,18 @@
 //! The `WasmClient` class the JS wrapper builds its `MqttClient` on.
 
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasmqtt_codec::{Auth, Properties, Publish, QoS, ReasonCode, Subscription, TopicName};
+use wasmqtt_codec::{
+    Auth, Disconnect, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
+};
 use wasmqtt_session::Session;
 
 use crate::convert;
 use crate::driver::{now, with_driver, Driver, Hooks, Shared};
-use crate::error::Error;
+use crate::error::{topic_problem, Error};
 use crate::options::{self, ConnectOptions, EndOptions, PublishOptions, SubscribeOptions};
 
 /// One MQTT connection, reconnecting as configured.
@@ -43,8 +48,9 @@ impl WasmClient {
             credentials: function(&hooks, "credentials"),
             error_class,
         };
-        let parsed =
-            options::parse::<ConnectOptions>(options).and_then(ConnectOptions::into_options);
+        let parsed = crate::socket::check_url(&url)
+            .and_then(|()| options::parse::<ConnectOptions>(options))
+            .and_then(ConnectOptions::into_options);
         let options = match parsed {
             Ok(o) => o,
             Err(e) => return Err(e.to_js(&hooks.error_class)),
@@ -56,13 +62,15 @@ impl WasmClient {
 
     /// Publishes; settles on PUBACK/PUBCOMP (QoS 0: when written to the socket).
     pub fn publish(&self, topic: &str, payload: Vec<u8>, options: JsValue) -> Promise {
+        // Options are read before the driver is borrowed: reading them runs JS.
+        let parsed = options::parse::<PublishOptions>(options);
         self.command(|d| {
-            let o: PublishOptions = options::parse(options)?;
+            let o = parsed?;
             let publish = Publish {
                 qos: o.qos()?,
                 retain: o.retain,
                 topic: TopicName::new(topic)
-                    .map_err(|e| Error::new("INVALID_TOPIC", e.to_string()))?,
+                    .map_err(|e| Error::new("INVALID_TOPIC", topic_problem(e)))?,
                 properties: o.properties.into_properties()?,
                 payload: payload.into(),
                 ..Publish::default()
@@ -80,27 +88,29 @@ impl WasmClient {
 
     /// Publishes a request and resolves with the response message.
     pub fn request(&self, topic: &str, payload: Vec<u8>, options: JsValue) -> Promise {
+        let parsed = options::parse::<PublishOptions>(options);
         self.command(|d| {
-            let o: PublishOptions = options::parse(options)?;
+            let o = parsed?;
             let timeout = o.timeout.unwrap_or(30_000);
             let publish = Publish {
                 qos: o.qos()?,
                 topic: TopicName::new(topic)
-                    .map_err(|e| Error::new("INVALID_TOPIC", e.to_string()))?,
+                    .map_err(|e| Error::new("INVALID_TOPIC", topic_problem(e)))?,
                 properties: o.properties.into_properties()?,
                 payload: payload.into(),
                 ..Publish::default()
             };
             let token = d.session.request(now(), publish, timeout)?;
-            Ok(d.promise_for(token))
+            Ok(d.promise_for_request(token))
         })
     }
 
     /// Subscribes to `filters` (an array of strings); resolves with the
     /// reason code of each.
     pub fn subscribe(&self, filters: Vec<String>, options: JsValue) -> Promise {
+        let parsed = options::parse::<SubscribeOptions>(options);
         self.command(|d| {
-            let (opts, properties) = options::parse::<SubscribeOptions>(options)?.split()?;
+            let (opts, properties) = parsed?.split()?;
             let subscriptions = filters
                 .into_iter()
                 .map(|filter| Subscription {
@@ -128,6 +138,10 @@ impl WasmClient {
         with_driver(&self.driver, |d| {
             let mut auth = Auth::default();
             auth.properties.authentication_data = data.map(Into::into);
+            // Answering the server's challenge, not starting over.
+            if core::mem::take(&mut d.auth_challenge) {
+                auth.reason_code = ReasonCode::ContinueAuthentication;
+            }
             d.session
                 .auth(now(), auth)
                 .map_err(|e| d.error(&Error::from(e)))
@@ -137,61 +151,105 @@ impl WasmClient {
     /// Sends DISCONNECT and stops, once in-flight messages are settled
     /// (at once with `force`). Resolves when done.
     pub fn end(&self, force: bool, options: JsValue) -> Promise {
-        self.command(|d| {
-            let o: EndOptions = options::parse(options)?;
-            let reason = ReasonCode::from_u8(o.reason_code.unwrap_or(0))
-                .ok_or_else(|| Error::options("reasonCode", "unknown reason code"))?;
-            let properties = Properties {
-                user_properties: o.user_properties,
-                reason_string: o.reason_string,
-                ..Properties::default()
-            };
-            let expiry = o.session_expiry_interval;
-            let connect_expiry = d.session.options().properties.session_expiry_interval;
-            // [MQTT-3.14.2-2]: a session that ends with the connection cannot be extended.
-            if connect_expiry.unwrap_or(0) == 0 && expiry.is_some_and(|e| e > 0) {
-                return Err(Error::options(
-                    "sessionExpiryInterval",
-                    "cannot be set when connected with 0",
-                ));
+        let parsed = options::parse::<EndOptions>(options);
+        with_driver(&self.driver, |d| {
+            // Ending twice is harmless.
+            if d.is_ended() {
+                return Promise::resolve(&JsValue::UNDEFINED);
             }
-            let promise = d.promise_on_flush();
-            let finish = move |d: &mut Driver| {
-                // Checked above; the session ends either way.
-                let _ = d.session.disconnect(now(), reason, expiry, properties);
-                d.mark_ended();
-            };
-            if force {
-                finish(d);
-            } else {
-                d.end_when_idle(Box::new(finish));
-            }
-            Ok(promise)
+            Self::end_with(d, force, parsed).unwrap_or_else(|e| Promise::reject(&d.error(&e)))
         })
+    }
+
+    fn end_with(
+        d: &mut Driver,
+        force: bool,
+        parsed: Result<EndOptions, Error>,
+    ) -> Result<Promise, Error> {
+        let o = parsed?;
+        let reason = ReasonCode::from_u8(o.reason_code.unwrap_or(0))
+            .filter(|r| r.is_valid_for(PacketType::Disconnect))
+            .ok_or_else(|| Error::options("reasonCode", "is not a DISCONNECT reason code"))?;
+        let properties = Properties {
+            user_properties: o.user_properties,
+            reason_string: o.reason_string,
+            ..Properties::default()
+        };
+        // What the codec would refuse (U+0000 in a string …) is refused now.
+        let probe = Disconnect {
+            reason_code: reason,
+            properties: properties.clone(),
+        };
+        probe
+            .encode(d.session.protocol_version(), &mut Vec::new())
+            .map_err(|e| {
+                let mut error = Error::from(wasmqtt_session::UsageError::Encode(e));
+                error.code = "INVALID_OPTIONS";
+                error
+            })?;
+        let expiry = o.session_expiry_interval;
+        let connect_expiry = d.session.options().properties.session_expiry_interval;
+        // [MQTT-3.14.2-2]: a session that ends with the connection cannot be extended.
+        if connect_expiry.unwrap_or(0) == 0 && expiry.is_some_and(|e| e > 0) {
+            return Err(Error::options(
+                "sessionExpiryInterval",
+                "cannot be set when connected with 0",
+            ));
+        }
+        let promise = d.promise_on_end();
+        let finish = move |d: &mut Driver| {
+            // Checked above; should it fail anyway, a plain DISCONNECT
+            // still ends the session.
+            if d.session
+                .disconnect(now(), reason, expiry, properties)
+                .is_err()
+            {
+                let _ =
+                    d.session
+                        .disconnect(now(), ReasonCode::Success, None, Properties::default());
+            }
+            d.mark_ended();
+        };
+        if force {
+            finish(d);
+        } else {
+            d.end_when_idle(Box::new(finish));
+        }
+        Ok(promise)
     }
 
     /// Whether the connection is up.
     #[wasm_bindgen(getter)]
     pub fn connected(&self) -> bool {
-        self.driver.borrow().session.is_connected()
+        // Getters never panic, even if called back from inside the client.
+        self.driver
+            .try_borrow()
+            .is_ok_and(|d| d.session.is_connected())
     }
 
     /// The Client Identifier, including one the server assigned.
     #[wasm_bindgen(getter, js_name = clientId)]
     pub fn client_id(&self) -> String {
-        self.driver.borrow().session.options().client_id.clone()
+        self.driver
+            .try_borrow()
+            .map(|d| d.session.options().client_id.clone())
+            .unwrap_or_default()
     }
 
     /// The server's limits and features from CONNACK.
     #[wasm_bindgen(getter)]
     pub fn server(&self) -> JsValue {
-        convert::server(self.driver.borrow().session.server())
+        self.driver
+            .try_borrow()
+            .map_or(JsValue::UNDEFINED, |d| convert::server(d.session.server()))
     }
 
     /// Traffic and health counters.
     #[wasm_bindgen(getter)]
     pub fn metrics(&self) -> JsValue {
-        convert::metrics(&self.driver.borrow().session.metrics())
+        self.driver.try_borrow().map_or(JsValue::UNDEFINED, |d| {
+            convert::metrics(&d.session.metrics())
+        })
     }
 
     /// Runs pending timers now: after the tab or the network comes back.
@@ -208,6 +266,12 @@ impl WasmClient {
                 return Promise::reject(
                     &d.error(&Error::new("CLIENT_ENDED", "the client was ended")),
                 );
+            }
+            if d.is_stopped() {
+                return Promise::reject(&d.error(&Error::new(
+                    "NOT_CONNECTED",
+                    "the connection ended and will not be retried",
+                )));
             }
             f(d).unwrap_or_else(|e| Promise::reject(&d.error(&e)))
         })

@@ -1,5 +1,6 @@
 //! Rust values to plain JS objects: packets, properties, limits, metrics.
 
+use alloc::string::String;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::JsValue;
 use wasmqtt_codec::{PayloadFormatIndicator, Properties, Publish, ReasonCode};

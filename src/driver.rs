@@ -4,18 +4,21 @@
 //! so they never run while the driver is borrowed: driver methods queue
 //! [`Action`]s and [`with_driver`] runs them after the borrow ends.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::rc::{Rc, Weak};
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasmqtt_codec::ProtocolVersion;
+use wasmqtt_codec::{ProtocolVersion, Publish, ReasonCode};
 use wasmqtt_session::{ConnectionError, Event, Millis, Session, Token};
 
 use crate::convert;
 use crate::error::Error;
+use crate::js::{call_later, when_settled, Timeout};
 use crate::socket::{Socket, SocketEvents};
 
 /// Above this many bytes queued in the browser's socket, sending waits.
@@ -46,6 +49,28 @@ pub(crate) struct Hooks {
     pub(crate) credentials: Option<Function>,
 }
 
+/// What a `credentials` provider resolved with; absent fields stay as they were.
+struct Credentials {
+    username: Option<String>,
+    password: Option<bytes::Bytes>,
+}
+
+impl Credentials {
+    fn read(value: &JsValue) -> Self {
+        let get = |k: &str| js_sys::Reflect::get(value, &JsValue::from_str(k)).ok();
+        let password = get("password").and_then(|v| match v.as_string() {
+            Some(s) => Some(bytes::Bytes::from(s.into_bytes())),
+            None => v
+                .dyn_ref::<Uint8Array>()
+                .map(|a| bytes::Bytes::from(a.to_vec())),
+        });
+        Self {
+            username: get("username").and_then(|v| v.as_string()),
+            password,
+        }
+    }
+}
+
 /// A promise waiting for a session outcome.
 struct Pending {
     resolve: Function,
@@ -68,9 +93,12 @@ pub(crate) struct Driver {
     url: String,
     socket: Option<Socket>,
     timer: Option<(Millis, Timeout)>,
-    pending: BTreeMap<u64, Pending>,
+    /// Promises by token; tokens only grow, so this stays sorted.
+    pending: VecDeque<(u64, Pending)>,
     /// QoS 0 publishes settled once their bytes reach the socket.
     flushed: Vec<Function>,
+    /// `end()` calls, settled once the client has ended.
+    end_waiters: Vec<Function>,
     tx: Vec<u8>,
     pub(crate) hooks: Hooks,
     me: Weak<RefCell<Driver>>,
@@ -79,15 +107,38 @@ pub(crate) struct Driver {
     ending: Option<Finish>,
     ended: bool,
     was_connected: bool,
+    /// Tokens of `request`s: their promise waits for the response, not
+    /// for the acknowledgement of the publish.
+    requests: Vec<u64>,
+    /// The connection went down and no reconnect is coming (refused, out
+    /// of attempts, reconnect off): operations fail at once.
+    stopped: bool,
+    /// Set by a disconnect, cleared when a reconnect is scheduled: still
+    /// set once the session's events are drained means it gave up.
+    gave_up: Option<Error>,
+    /// Why the transport could not be opened, for the error event.
+    open_failure: Option<Error>,
+    /// The server's last AUTH asked us to continue: the next `auth()`
+    /// answers it (Continue authentication) rather than starting a
+    /// re-authentication.
+    pub(crate) auth_challenge: bool,
 }
 
 /// Runs `f` on the driver, then everything it queued for JS.
 pub(crate) fn with_driver<R>(shared: &Shared, f: impl FnOnce(&mut Driver) -> R) -> R {
-    let (result, actions) = {
+    let result = f(&mut shared.borrow_mut());
+    drive_and_run_actions(shared);
+    result
+}
+
+/// The part of [`with_driver`] after `f`, kept out of line: it would
+/// otherwise be copied into every caller.
+#[inline(never)]
+fn drive_and_run_actions(shared: &Shared) {
+    let actions = {
         let mut d = shared.borrow_mut();
-        let result = f(&mut d);
         d.drive();
-        (result, std::mem::take(&mut d.actions))
+        core::mem::take(&mut d.actions)
     };
     for action in actions {
         // An exception in a user's handler must not stop the others.
@@ -109,7 +160,6 @@ pub(crate) fn with_driver<R>(shared: &Shared, f: impl FnOnce(&mut Driver) -> R) 
             Action::Call(f, value) => f.call1(&JsValue::NULL, &value),
         };
     }
-    result
 }
 
 impl SocketEvents for Driver {
@@ -137,8 +187,9 @@ impl Driver {
                 url,
                 socket: None,
                 timer: None,
-                pending: BTreeMap::new(),
+                pending: VecDeque::new(),
                 flushed: Vec::new(),
+                end_waiters: Vec::new(),
                 tx: Vec::new(),
                 hooks,
                 me: me.clone(),
@@ -146,6 +197,11 @@ impl Driver {
                 ending: None,
                 ended: false,
                 was_connected: false,
+                requests: Vec::new(),
+                stopped: false,
+                gave_up: None,
+                open_failure: None,
+                auth_challenge: false,
             })
         })
     }
@@ -156,11 +212,10 @@ impl Driver {
             return self.open_socket();
         };
         let me = self.me.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let result = match provider.call0(&JsValue::NULL) {
-                Ok(v) => wasm_bindgen_futures::JsFuture::from(Promise::resolve(&v)).await,
-                Err(e) => Err(e),
-            };
+        // Called on a later microtask, never while the driver is borrowed.
+        when_settled(&call_later(&provider), move |result| {
+            // Read before borrowing the driver: reading runs JS (getters).
+            let result = result.map(|creds| Credentials::read(&creds));
             let Some(shared) = me.upgrade() else { return };
             with_driver(&shared, |d| {
                 if d.ended {
@@ -168,11 +223,14 @@ impl Driver {
                 }
                 match result {
                     Ok(creds) => {
-                        d.apply_credentials(&creds);
+                        d.apply_credentials(creds);
                         d.open_socket();
                     }
                     Err(e) => {
-                        d.actions.push(Action::Emit("error", e, JsValue::UNDEFINED));
+                        d.open_failure = Some(Error::new(
+                            "CREDENTIALS_FAILED",
+                            describe_failure("the credentials provider failed: ", &e),
+                        ));
                         d.session.handle_connection_lost(now());
                     }
                 }
@@ -180,20 +238,13 @@ impl Driver {
         });
     }
 
-    fn apply_credentials(&mut self, creds: &JsValue) {
-        let get = |k: &str| js_sys::Reflect::get(creds, &JsValue::from_str(k)).ok();
+    fn apply_credentials(&mut self, creds: Credentials) {
         let options = self.session.options_mut();
-        if let Some(user) = get("username").and_then(|v| v.as_string()) {
+        if let Some(user) = creds.username {
             options.username = Some(user);
         }
-        match get("password") {
-            Some(v) if v.is_string() => {
-                options.password = v.as_string().map(|s| bytes::Bytes::from(s.into_bytes()));
-            }
-            Some(v) if v.is_instance_of::<Uint8Array>() => {
-                options.password = Some(Uint8Array::from(v).to_vec().into());
-            }
-            _ => {}
+        if let Some(password) = creds.password {
+            options.password = Some(password);
         }
     }
 
@@ -211,8 +262,10 @@ impl Driver {
         match Socket::open(&self.url, protocol, deliver) {
             Ok(socket) => self.socket = Some(socket),
             Err(e) => {
-                self.actions
-                    .push(Action::Emit("error", e, JsValue::UNDEFINED));
+                self.open_failure = Some(Error::new(
+                    "CONNECTION_LOST",
+                    describe_failure("cannot open the WebSocket: ", &e),
+                ));
                 self.session.handle_connection_lost(now());
             }
         }
@@ -223,13 +276,33 @@ impl Driver {
         self.session.handle_timeout(now());
     }
 
+    /// A promise settled by the response to request `token` (or its failure).
+    pub(crate) fn promise_for_request(&mut self, token: Token) -> Promise {
+        self.requests.push(token.get());
+        self.promise_for(token)
+    }
+
+    /// Takes `token` out of the requests; whether it was one.
+    fn take_request(&mut self, token: Token) -> bool {
+        let found = self.requests.iter().position(|&t| t == token.get());
+        found.map(|i| self.requests.swap_remove(i)).is_some()
+    }
+
     /// A promise settled by the session event carrying `token`.
     pub(crate) fn promise_for(&mut self, token: Token) -> Promise {
         let mut slot = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some(Pending { resolve, reject }));
         if let Some(p) = slot {
-            self.pending.insert(token.get(), p);
+            self.pending.push_back((token.get(), p));
         }
+        promise
+    }
+
+    /// A promise settled once the client has ended.
+    pub(crate) fn promise_on_end(&mut self) -> Promise {
+        let mut slot = None;
+        let promise = Promise::new(&mut |resolve, _| slot = Some(resolve));
+        self.end_waiters.extend(slot);
         promise
     }
 
@@ -246,7 +319,8 @@ impl Driver {
     }
 
     fn settle(&mut self, token: Token, result: Result<JsValue, Error>) {
-        if let Some(p) = self.pending.remove(&token.get()) {
+        let found = self.pending.binary_search_by_key(&token.get(), |(t, _)| *t);
+        if let Some((_, p)) = found.ok().and_then(|i| self.pending.remove(i)) {
             let action = match result {
                 Ok(v) => Action::Call(p.resolve, v),
                 Err(e) => Action::Call(p.reject, self.error(&e)),
@@ -258,7 +332,7 @@ impl Driver {
     /// Rejects every waiting promise.
     pub(crate) fn fail_all(&mut self, e: &Error) {
         let value = self.error(e);
-        for (_, p) in std::mem::take(&mut self.pending) {
+        for (_, p) in core::mem::take(&mut self.pending) {
             self.actions.push(Action::Call(p.reject, value.clone()));
         }
     }
@@ -271,19 +345,33 @@ impl Driver {
     pub(crate) fn mark_ended(&mut self) {
         // The DISCONNECT goes out even if the socket is backed up.
         self.transmit(true);
-        for resolve in std::mem::take(&mut self.flushed) {
+        let flushed = core::mem::take(&mut self.flushed);
+        for resolve in flushed
+            .into_iter()
+            .chain(core::mem::take(&mut self.end_waiters))
+        {
             self.actions.push(Action::Call(resolve, JsValue::UNDEFINED));
         }
         self.ended = true;
         self.socket = None;
         self.timer = None;
         self.fail_all(&Error::new("CLIENT_ENDED", "the client was ended"));
+        // `close` (from the session's Disconnected) comes before `end`.
+        while let Some(event) = self.session.poll_event() {
+            self.on_event(event);
+        }
         self.actions
             .push(Action::Emit("end", JsValue::UNDEFINED, JsValue::UNDEFINED));
     }
 
     pub(crate) fn is_ended(&self) -> bool {
         self.ended
+    }
+
+    /// Whether the connection is down for good (refused, out of attempts,
+    /// reconnect off), though `end()` was not called.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped
     }
 
     /// Sends what the session wrote, turns its events into JS actions and
@@ -295,6 +383,11 @@ impl Driver {
             while let Some(event) = self.session.poll_event() {
                 any = true;
                 self.on_event(event);
+            }
+            if let Some(reason) = self.gave_up.take() {
+                // No reconnect is coming: nothing waiting will ever complete.
+                self.stopped = true;
+                self.fail_all(&reason);
             }
             if let Some(finish) = self.ending.take() {
                 let m = self.session.metrics();
@@ -326,7 +419,7 @@ impl Driver {
         let sent = socket.send(&self.tx);
         self.tx.clear();
         if sent.is_ok() {
-            for resolve in std::mem::take(&mut self.flushed) {
+            for resolve in core::mem::take(&mut self.flushed) {
                 self.actions.push(Action::Call(resolve, JsValue::UNDEFINED));
             }
         }
@@ -380,11 +473,7 @@ impl Driver {
                     .push(Action::Emit("connect", packet, JsValue::UNDEFINED));
             }
             Event::Message(publish) => {
-                let filters: Array = self
-                    .session
-                    .matching_subscriptions(&publish)
-                    .map(|s| JsValue::from_str(s.filter.as_str()))
-                    .collect();
+                let filters = self.filters_for(&publish);
                 let payload = Uint8Array::from(publish.payload.as_ref());
                 self.actions.push(Action::Message(
                     JsValue::from_str(publish.topic.as_str()),
@@ -394,6 +483,15 @@ impl Driver {
                 ));
             }
             Event::Published { token, result } => {
+                if self.requests.contains(&token.get()) {
+                    // A request settles with its response; a failed publish
+                    // ends it now.
+                    if let Err(e) = result {
+                        self.take_request(token);
+                        self.settle(token, Err(Error::from(e)));
+                    }
+                    return;
+                }
                 let result = result
                     .map(|code| JsValue::from(u8::from(code)))
                     .map_err(Error::from);
@@ -420,17 +518,20 @@ impl Driver {
                     .push(Action::Emit("error", value, JsValue::UNDEFINED));
             }
             Event::Auth(auth) => {
+                self.auth_challenge = auth.reason_code == ReasonCode::ContinueAuthentication;
                 let packet = convert::reason_packet(auth.reason_code, &auth.properties);
                 self.actions
                     .push(Action::Emit("auth", packet, JsValue::UNDEFINED));
             }
             Event::Response { token, message } => {
+                self.take_request(token);
                 let value = convert::publish_packet(&message);
                 let payload = Uint8Array::from(message.payload.as_ref());
                 js_sys::Reflect::set(&value, &"payload".into(), &payload).ok();
                 self.settle(token, Ok(value));
             }
             Event::RequestTimeout { token } => {
+                self.take_request(token);
                 self.settle(
                     token,
                     Err(Error::new("REQUEST_TIMEOUT", "no response in time")),
@@ -438,6 +539,7 @@ impl Driver {
             }
             Event::Disconnected(reason) => self.on_disconnected(&reason),
             Event::ReconnectScheduled { attempt, delay } => {
+                self.gave_up = None;
                 let info = convert::Obj::new();
                 info.set("attempt", attempt).set("delay", delay as f64);
                 self.actions.push(Action::Emit(
@@ -460,6 +562,7 @@ impl Driver {
 
     fn on_disconnected(&mut self, reason: &ConnectionError) {
         self.socket = None;
+        self.auth_challenge = false;
         if let ConnectionError::ServerDisconnected {
             reason_code,
             reason_string,
@@ -477,27 +580,70 @@ impl Driver {
                 JsValue::UNDEFINED,
             ));
         }
-        if !matches!(reason, ConnectionError::Disconnected) {
-            let value = self.error(&Error::from(reason));
+        // Our own `end()` is neither an error nor `offline`.
+        let lost = !matches!(reason, ConnectionError::Disconnected);
+        let failure = self.open_failure.take();
+        if lost {
+            // A transport that never opened says why, rather than just "lost".
+            let error = match (reason, failure) {
+                (ConnectionError::ConnectionLost, Some(f)) => f,
+                _ => Error::from(reason),
+            };
+            let value = self.error(&error);
             self.actions
                 .push(Action::Emit("error", value, JsValue::UNDEFINED));
+            // A scheduled reconnect comes as the next event; see `drive`.
+            if !self.ended {
+                self.gave_up = Some(error);
+            }
         }
         self.actions.push(Action::Emit(
             "close",
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
         ));
-        if std::mem::take(&mut self.was_connected) {
+        if core::mem::take(&mut self.was_connected) && lost {
             self.actions.push(Action::Emit(
                 "offline",
                 JsValue::UNDEFINED,
                 JsValue::UNDEFINED,
             ));
         }
-        // No reconnect is coming: nothing waiting will ever complete.
-        let reconnecting = self.session.poll_timeout().is_some();
-        if !reconnecting && !self.ended && !matches!(reason, ConnectionError::Disconnected) {
-            self.fail_all(&Error::from(reason));
-        }
     }
+
+    /// The subscriptions a message is for, as their filters.
+    ///
+    /// With Subscription Identifiers on the message, the subscriptions
+    /// with those identifiers, and those without one that match the topic
+    /// (a server may send one copy for all of them). Without any, in MQTT
+    /// 5.0, only subscriptions without an identifier: a server that sends
+    /// one copy per overlapping subscription (mosquitto) sends those with
+    /// an identifier with it, so this copy is not theirs.
+    fn filters_for(&self, message: &Publish) -> Array {
+        let ids = &message.properties.subscription_identifiers;
+        let by_id = self.session.protocol_version() == ProtocolVersion::V5
+            && self.session.server().subscription_identifier_available;
+        self.session
+            .subscriptions()
+            .filter(|s| match s.subscription_identifier() {
+                Some(id) if !ids.is_empty() => ids.contains(&id),
+                Some(_) if by_id => false,
+                _ => s.filter.matches(&message.topic),
+            })
+            .map(|s| JsValue::from_str(s.filter.as_str()))
+            .collect()
+    }
+}
+
+/// `prefix` and what a JS exception says.
+fn describe_failure(prefix: &str, e: &JsValue) -> String {
+    let mut s = String::from(prefix);
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(error) => s.push_str(&String::from(error.message())),
+        None => match e.as_string() {
+            Some(text) => s.push_str(&text),
+            None => s.push_str("unknown error"),
+        },
+    }
+    s
 }

@@ -1,9 +1,37 @@
 //! The browser WebSocket: binary frames, subprotocol `mqtt`; its event
 //! handlers live exactly as long as this value, and dropping it closes it.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use crate::js::Callback;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The WHATWG `URL` class, on pages and in workers alike.
+    #[wasm_bindgen(js_name = URL)]
+    type Url;
+    #[wasm_bindgen(constructor, js_class = "URL", catch)]
+    fn new(url: &str) -> Result<Url, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn protocol(this: &Url) -> String;
+}
+
+/// Refuses what `new WebSocket(url)` would: an unparsable URL, or one that
+/// is not `ws:` or `wss:` (or `http:`/`https:`, which browsers map to them).
+pub(crate) fn check_url(url: &str) -> Result<(), crate::error::Error> {
+    let problem = match Url::new(url) {
+        Err(_) => "is not a valid URL",
+        Ok(u) => match u.protocol().as_str() {
+            "ws:" | "wss:" | "http:" | "https:" => return Ok(()),
+            _ => "must be a ws:// or wss:// URL",
+        },
+    };
+    Err(crate::error::Error::options("url", problem))
+}
 
 /// What a socket tells its owner.
 pub(crate) trait SocketEvents {
@@ -14,9 +42,9 @@ pub(crate) trait SocketEvents {
 
 pub(crate) struct Socket {
     ws: WebSocket,
-    _on_open: Closure<dyn FnMut(Event)>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_open: Callback,
+    _on_message: Callback,
+    _on_close: Callback,
 }
 
 impl Socket {
@@ -29,11 +57,12 @@ impl Socket {
         let ws = WebSocket::new_with_str(url, protocol)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let d = deliver.clone();
-        let on_open = Closure::<dyn FnMut(Event)>::new(move |_| d(&|s| s.on_open()));
+        let on_open = Callback::new(move |_| d(&|s| s.on_open()));
         let d = deliver.clone();
         let mut scratch = Vec::new();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let on_message = Callback::new(move |e: JsValue| {
             // Text frames are not MQTT [MQTT-6.0.0-1]; they are ignored.
+            let e: MessageEvent = e.unchecked_into();
             if let Ok(buf) = e.data().dyn_into::<ArrayBuffer>() {
                 let view = Uint8Array::new(&buf);
                 scratch.resize(view.length() as usize, 0);
@@ -43,7 +72,7 @@ impl Socket {
         });
         // `error` is always followed by `close`, which is where we react.
         let d = deliver;
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_| d(&|s| s.on_close()));
+        let on_close = Callback::new(move |_| d(&|s| s.on_close()));
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));

@@ -1,7 +1,9 @@
-//! Helpers for the browser tests: a client whose events are recorded.
+//! Helpers for the browser tests: a client whose events and messages are
+//! recorded, waits with deadlines, and the broker's `$control` topics.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
@@ -11,28 +13,65 @@ use wasm_bindgen_futures::JsFuture;
 use wasmqtt::WasmClient;
 
 /// How long to wait for something that should happen.
-const WAIT_MS: u32 = 5_000;
+pub const WAIT_MS: u32 = 5_000;
 
 // The URLs are baked in at compile time by scripts/browser-test.sh, which
 // starts the brokers first; without them the tests cannot run at all.
-#[allow(clippy::option_env_unwrap)]
-pub fn broker() -> String {
-    option_env!("WASMQTT_BROKER_WS")
-        .expect("run through scripts/browser-test.sh, which starts the brokers")
-        .to_owned()
+macro_rules! env_url {
+    ($name:literal) => {
+        option_env!($name)
+            .unwrap_or_else(|| {
+                panic!(concat!(
+                    $name,
+                    " is not set: run through scripts/browser-test.sh, which starts the brokers"
+                ))
+            })
+            .to_owned()
+    };
 }
 
-#[allow(clippy::option_env_unwrap)]
+/// wasmqtt-broker, with `--test-control`.
+pub fn broker() -> String {
+    env_url!("WASMQTT_BROKER_WS")
+}
+
+/// wasmqtt-broker with `--no-anonymous` and one user.
+pub fn auth_broker() -> String {
+    env_url!("WASMQTT_BROKER_AUTH_WS")
+}
+
+/// The user name and password the auth broker knows.
+pub fn auth_user() -> (String, String) {
+    (
+        env_url!("WASMQTT_AUTH_USER"),
+        env_url!("WASMQTT_AUTH_PASSWORD"),
+    )
+}
+
+/// A WebSocket URL pointing at wasmqtt-broker's plain TCP listener: a
+/// server that is there but does not speak WebSocket.
+pub fn not_websocket() -> String {
+    let tcp = env_url!("WASMQTT_BROKER_TCP");
+    let mut url = String::from("ws://");
+    url.push_str(&tcp);
+    url.push_str("/mqtt");
+    url
+}
+
 pub fn mosquitto() -> String {
-    option_env!("WASMQTT_MOSQUITTO_WS")
-        .expect("run through scripts/browser-test.sh, which starts the brokers")
-        .to_owned()
+    env_url!("WASMQTT_MOSQUITTO_WS")
+}
+
+/// A name no other test uses (a random part, as the page runs tests one
+/// after another against the same brokers).
+pub fn unique(prefix: &str) -> String {
+    let r = (js_sys::Math::random() * 1e9) as u64;
+    format!("{prefix}-{r}")
 }
 
 /// A topic no other test uses.
-pub fn unique(prefix: &str) -> String {
-    let r = (js_sys::Math::random() * 1e9) as u64;
-    format!("test/{prefix}/{r}")
+pub fn topic(prefix: &str) -> String {
+    format!("test/{}", unique(prefix))
 }
 
 pub fn s(v: &str) -> JsValue {
@@ -44,11 +83,24 @@ pub fn n(v: f64) -> JsValue {
 pub fn b(v: bool) -> JsValue {
     JsValue::from_bool(v)
 }
+pub fn bytes(v: &[u8]) -> JsValue {
+    Uint8Array::from(v).into()
+}
+pub fn arr(values: &[JsValue]) -> JsValue {
+    values.iter().collect::<Array>().into()
+}
+/// `[[k, v], ...]`, the form user properties take.
+pub fn pairs(list: &[(&str, &str)]) -> JsValue {
+    list.iter()
+        .map(|(k, v)| JsValue::from(Array::of2(&s(k), &s(v))))
+        .collect::<Array>()
+        .into()
+}
 
 pub fn obj(fields: &[(&str, JsValue)]) -> JsValue {
     let o = Object::new();
     for (k, v) in fields {
-        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+        Reflect::set(&o, &JsValue::from_str(k), v).expect("set a field");
     }
     o.into()
 }
@@ -57,25 +109,164 @@ pub fn get(o: &JsValue, key: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// A field as a number (NaN when absent).
+pub fn num(o: &JsValue, key: &str) -> f64 {
+    get(o, key).as_f64().unwrap_or(f64::NAN)
+}
+
+pub fn string(o: &JsValue, key: &str) -> Option<String> {
+    get(o, key).as_string()
+}
+
+pub fn to_bytes(v: &JsValue) -> Vec<u8> {
+    v.dyn_ref::<Uint8Array>()
+        .map(Uint8Array::to_vec)
+        .unwrap_or_default()
+}
+
+/// `[[k, v], ...]` back into Rust.
+pub fn from_pairs(v: &JsValue) -> Vec<(String, String)> {
+    Array::from(v)
+        .iter()
+        .map(|p| {
+            let p = Array::from(&p);
+            (
+                p.get(0).as_string().unwrap_or_default(),
+                p.get(1).as_string().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Waits until `check` returns `Some`, polling every 5 ms, for at most
+/// `WAIT_MS`; panics naming `what` (and what `describe` says) if it never does.
+pub async fn wait_for<T>(
+    what: &str,
+    mut check: impl FnMut() -> Option<T>,
+    describe: impl Fn() -> String,
+) -> T {
+    let deadline = js_sys::Date::now() + f64::from(WAIT_MS);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        if js_sys::Date::now() > deadline {
+            panic!("timed out waiting for {what}; {}", describe());
+        }
+        TimeoutFuture::new(5).await;
+    }
+}
+
+/// Awaits a promise, failing the test if it does not settle within `WAIT_MS`.
+pub async fn settle(what: &str, promise: js_sys::Promise) -> Result<JsValue, JsValue> {
+    let slot: Rc<RefCell<Option<Result<JsValue, JsValue>>>> = Rc::default();
+    let s2 = slot.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let r = JsFuture::from(promise).await;
+        *s2.borrow_mut() = Some(r);
+    });
+    wait_for(
+        &format!("{what} to settle"),
+        || slot.borrow_mut().take(),
+        String::new,
+    )
+    .await
+}
+
+/// Runs `f`, expecting it to finish within `WAIT_MS`.
+pub async fn within<T: 'static>(what: &str, f: impl Future<Output = T> + 'static) -> T {
+    let slot: Rc<RefCell<Option<T>>> = Rc::default();
+    let s2 = slot.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let v = f.await;
+        *s2.borrow_mut() = Some(v);
+    });
+    wait_for(what, || slot.borrow_mut().take(), String::new).await
+}
+
 type Log<T> = Rc<RefCell<Vec<T>>>;
 type Callback = Closure<dyn FnMut(JsValue, JsValue, JsValue, JsValue)>;
 
+/// A received message as the `message` hook got it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub packet: JsValue,
+    /// The subscriptions it was dispatched to.
+    pub filters: Vec<String>,
+}
+
+impl Received {
+    pub fn qos(&self) -> f64 {
+        num(&self.packet, "qos")
+    }
+    pub fn retain(&self) -> bool {
+        get(&self.packet, "retain").as_bool().unwrap_or(false)
+    }
+    pub fn dup(&self) -> bool {
+        get(&self.packet, "dup").as_bool().unwrap_or(false)
+    }
+    pub fn properties(&self) -> JsValue {
+        get(&self.packet, "properties")
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.payload).into_owned()
+    }
+}
+
+/// A `WasmClient` with recorded events and messages. Dropping it ends the
+/// client at once, so a failed test does not leave it reconnecting.
 pub struct TestClient {
     pub client: WasmClient,
+    /// Every event as (name, first argument), in order; `event` takes them out.
     events: Log<(String, JsValue)>,
-    messages: Log<(String, Vec<u8>, JsValue, Vec<String>)>,
+    /// Names of every event ever emitted, in order (never taken out).
+    history: Log<String>,
+    messages: Log<Received>,
     _closures: Vec<Callback>,
 }
 
+/// The `MqttError` class stand-in: an `Error` with `code` and `reasonCode`.
+pub fn error_class() -> Function {
+    Function::new_with_args(
+        "message, code, reasonCode",
+        "const e = new Error(message); e.code = code; e.reasonCode = reasonCode; return e;",
+    )
+}
+
 impl TestClient {
-    pub async fn connect(url: String, options: JsValue) -> Self {
+    /// Creates the client (it starts connecting); panics on bad options.
+    pub fn new(url: &str, options: JsValue) -> Self {
+        Self::try_new(url, options).unwrap_or_else(|e| panic!("client refused options: {e:?}"))
+    }
+
+    /// Creates a client and waits for its `connect` event.
+    pub async fn connect(url: &str, options: JsValue) -> Self {
+        let c = Self::new(url, options);
+        c.event("connect").await;
+        c
+    }
+
+    pub fn try_new(url: &str, options: JsValue) -> Result<Self, JsValue> {
+        Self::with_hooks(url, options, &[])
+    }
+
+    /// A client with extra hooks (e.g. `credentials`).
+    pub fn with_hooks(
+        url: &str,
+        options: JsValue,
+        extra: &[(&str, JsValue)],
+    ) -> Result<Self, JsValue> {
         let events: Log<(String, JsValue)> = Rc::default();
-        let messages: Log<(String, Vec<u8>, JsValue, Vec<String>)> = Rc::default();
-        let e = events.clone();
+        let history: Log<String> = Rc::default();
+        let messages: Log<Received> = Rc::default();
+        let (e, h) = (events.clone(), history.clone());
         let emit = Closure::<dyn FnMut(JsValue, JsValue, JsValue, JsValue)>::new(
             move |name: JsValue, a, _b, _c| {
-                e.borrow_mut()
-                    .push((name.as_string().unwrap_or_default(), a));
+                let name = name.as_string().unwrap_or_default();
+                h.borrow_mut().push(name.clone());
+                e.borrow_mut().push((name, a));
             },
         );
         let m = messages.clone();
@@ -85,76 +276,84 @@ impl TestClient {
                     .iter()
                     .filter_map(|f| f.as_string())
                     .collect();
-                m.borrow_mut().push((
-                    topic.as_string().unwrap_or_default(),
-                    Uint8Array::from(payload).to_vec(),
+                m.borrow_mut().push(Received {
+                    topic: topic.as_string().unwrap_or_default(),
+                    payload: to_bytes(&payload),
                     packet,
                     filters,
-                ));
+                });
             },
         );
-        let error_class = Function::new_with_args(
-            "message, code, reasonCode",
-            "const e = new Error(message); e.code = code; e.reasonCode = reasonCode; return e;",
-        );
-        let hooks = obj(&[
+        let mut hooks = vec![
             ("emit", emit.as_ref().clone()),
             ("message", message.as_ref().clone()),
-            ("MqttError", error_class.into()),
-        ]);
-        let client = WasmClient::new(url, options, hooks).expect("valid options");
-        Self {
+            ("MqttError", error_class().into()),
+        ];
+        hooks.extend(extra.iter().cloned());
+        let client = WasmClient::new(url.to_owned(), options, obj(&hooks))?;
+        Ok(Self {
             client,
             events,
+            history,
             messages,
             _closures: vec![emit, message],
-        }
+        })
     }
 
-    /// Waits for the next event named `name` and removes it from the log.
+    fn names(&self) -> String {
+        format!("events so far: {:?}", self.history.borrow())
+    }
+
+    /// Waits for the next event named `name` and takes it out of the log.
     pub async fn event(&self, name: &str) -> JsValue {
-        for _ in 0..WAIT_MS / 10 {
-            let found = {
+        wait_for(
+            &format!("a {name} event"),
+            || {
                 let mut log = self.events.borrow_mut();
-                log.iter()
-                    .position(|(n, _)| n == name)
-                    .map(|i| log.remove(i).1)
-            };
-            if let Some(v) = found {
-                return v;
-            }
-            TimeoutFuture::new(10).await;
-        }
-        panic!(
-            "no {name} event; saw {:?}",
-            self.events
-                .borrow()
-                .iter()
-                .map(|e| e.0.clone())
-                .collect::<Vec<_>>()
-        );
+                let i = log.iter().position(|(n, _)| n == name)?;
+                Some(log.remove(i).1)
+            },
+            || self.names(),
+        )
+        .await
+    }
+
+    /// Names of all events emitted so far, in order.
+    pub fn history(&self) -> Vec<String> {
+        self.history.borrow().clone()
+    }
+
+    /// How many events named `name` were emitted so far.
+    pub fn count(&self, name: &str) -> usize {
+        self.history.borrow().iter().filter(|n| *n == name).count()
     }
 
     /// Waits for the next received message.
-    pub async fn message(&self) -> (String, Vec<u8>, JsValue) {
-        let (t, p, packet, _) = self.message_with_filters().await;
-        (t, p, packet)
+    pub async fn message(&self) -> Received {
+        wait_for(
+            "a message",
+            || {
+                let mut m = self.messages.borrow_mut();
+                (!m.is_empty()).then(|| m.remove(0))
+            },
+            || self.names(),
+        )
+        .await
     }
 
-    pub async fn message_with_filters(&self) -> (String, Vec<u8>, JsValue, Vec<String>) {
-        for _ in 0..WAIT_MS / 10 {
-            if !self.messages.borrow().is_empty() {
-                return self.messages.borrow_mut().remove(0);
+    /// Waits for the next message on `topic`, dropping others before it.
+    pub async fn message_on(&self, topic: &str) -> Received {
+        loop {
+            let m = self.message().await;
+            if m.topic == topic {
+                return m;
             }
-            TimeoutFuture::new(10).await;
         }
-        panic!("no message arrived");
     }
 
-    /// Whether a message arrives within `ms`.
-    pub async fn no_message_within(&self, ms: u32) -> bool {
-        TimeoutFuture::new(ms).await;
-        self.messages.borrow().is_empty()
+    /// Messages received and not yet taken.
+    pub fn pending_messages(&self) -> Vec<Received> {
+        self.messages.borrow().clone()
     }
 
     pub async fn publish(
@@ -163,20 +362,70 @@ impl TestClient {
         payload: &[u8],
         options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        JsFuture::from(self.client.publish(topic, payload.to_vec(), options)).await
+        settle(
+            &format!("publish to {topic}"),
+            self.client.publish(topic, payload.to_vec(), options),
+        )
+        .await
     }
 
     pub async fn subscribe(&self, filter: &str, options: JsValue) -> Result<Vec<u8>, JsValue> {
-        let codes = JsFuture::from(self.client.subscribe(vec![filter.to_owned()], options)).await?;
+        let codes = settle(
+            &format!("subscribe to {filter}"),
+            self.client.subscribe(vec![filter.to_owned()], options),
+        )
+        .await?;
         Ok(Array::from(&codes)
             .iter()
             .map(|c| c.as_f64().unwrap_or(-1.0) as u8)
             .collect())
     }
 
+    /// Subscribes and checks the broker granted `qos`.
+    pub async fn subscribe_ok(&self, filter: &str, options: JsValue, qos: u8) {
+        let codes = self.subscribe(filter, options).await.expect("subscribed");
+        assert_eq!(codes, vec![qos], "SUBACK for {filter}");
+    }
+
+    pub async fn unsubscribe(&self, filter: &str) -> Result<Vec<u8>, JsValue> {
+        let codes = settle(
+            &format!("unsubscribe from {filter}"),
+            self.client.unsubscribe(vec![filter.to_owned()]),
+        )
+        .await?;
+        Ok(Array::from(&codes)
+            .iter()
+            .map(|c| c.as_f64().unwrap_or(-1.0) as u8)
+            .collect())
+    }
+
+    /// Publishes a `$control/{verb}/{client}` command to wasmqtt-broker
+    /// (QoS 1: the broker has taken it when this returns).
+    pub async fn control(&self, verb: &str, client: &str, payload: &[u8]) {
+        self.publish(
+            &format!("$control/{verb}/{client}"),
+            payload,
+            obj(&[("qos", n(1.0))]),
+        )
+        .await
+        .expect("control command accepted");
+    }
+
+    /// Ends the client gracefully and waits for that to finish.
     pub async fn end(&self) {
-        JsFuture::from(self.client.end(false, JsValue::UNDEFINED))
+        settle("end", self.client.end(false, JsValue::UNDEFINED))
             .await
             .ok();
+    }
+
+    pub fn metrics(&self) -> JsValue {
+        self.client.metrics()
+    }
+}
+
+impl Drop for TestClient {
+    fn drop(&mut self) {
+        // Settles at once (or rejects if it already ended): nothing to wait for.
+        let _ = self.client.end(true, JsValue::UNDEFINED);
     }
 }

@@ -1,6 +1,6 @@
 //! Streaming decode: packets out of a byte stream cut at arbitrary places.
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::DecodeError;
 use crate::packet::Packet;
@@ -18,6 +18,18 @@ pub fn decode_packet(
     buf: &mut BytesMut,
     version: ProtocolVersion,
     max_packet_size: u32,
+) -> Result<Option<Packet>, DecodeError> {
+    decode_with(buf, version, max_packet_size, Packet::decode)
+}
+
+/// How one packet is read from its first byte and body.
+type DecodeFn = fn(u8, Bytes, ProtocolVersion) -> Result<Packet, DecodeError>;
+
+fn decode_with(
+    buf: &mut BytesMut,
+    version: ProtocolVersion,
+    max_packet_size: u32,
+    decode: DecodeFn,
 ) -> Result<Option<Packet>, DecodeError> {
     let Some(&first_byte) = buf.first() else {
         return Ok(None);
@@ -38,7 +50,7 @@ pub fn decode_packet(
     }
     buf.advance(1 + len_bytes);
     let body = buf.split_to(body_len).freeze();
-    Packet::decode(first_byte, body, version).map(Some)
+    decode(first_byte, body, version).map(Some)
 }
 
 /// Buffers a byte stream and yields the packets in it.
@@ -101,10 +113,20 @@ impl Decoder {
     /// After an error every later call returns the same error: the stream
     /// cannot be resynchronised.
     pub fn next_packet(&mut self) -> Result<Option<Packet>, DecodeError> {
+        self.next_with(Packet::decode)
+    }
+
+    /// The next whole packet from a server, for a client: like
+    /// [`Decoder::next_packet`] with [`Packet::decode_from_server`].
+    pub fn next_packet_from_server(&mut self) -> Result<Option<Packet>, DecodeError> {
+        self.next_with(Packet::decode_from_server)
+    }
+
+    fn next_with(&mut self, decode: DecodeFn) -> Result<Option<Packet>, DecodeError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        let result = decode_packet(&mut self.buf, self.version, self.max_packet_size);
+        let result = decode_with(&mut self.buf, self.version, self.max_packet_size, decode);
         if let Err(e) = &result {
             self.failed = Some(e.clone());
             self.buf = BytesMut::new();

@@ -94,6 +94,11 @@ pub enum DecodeError {
     /// A Packet Identifier of zero [MQTT-2.2.1-3].
     #[error("packet identifier is zero")]
     ZeroPacketId,
+    /// A packet type the peer may not send: from
+    /// [`Packet::decode_from_server`](crate::Packet::decode_from_server),
+    /// a packet only clients send.
+    #[error("unexpected {0:?} packet")]
+    UnexpectedPacketType(PacketType),
     /// SUBSCRIBE or UNSUBSCRIBE without any topic filter [MQTT-3.8.3-2] [MQTT-3.10.3-2].
     #[error("{0:?} carries no topic filter")]
     NoTopicFilters(PacketType),
@@ -139,6 +144,7 @@ impl DecodeError {
             | Self::InvalidSubscriptionValue(_)
             | Self::InvalidPropertyValue(_)
             | Self::ZeroPacketId
+            | Self::UnexpectedPacketType(_)
             | Self::NoTopicFilters(_)
             | Self::NoReasonCodes(_)
             | Self::PasswordWithoutUserName

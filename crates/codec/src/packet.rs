@@ -151,6 +151,26 @@ impl Packet {
         body: Bytes,
         version: ProtocolVersion,
     ) -> Result<Self, DecodeError> {
+        Self::decode_any::<true>(first_byte, body, version)
+    }
+
+    /// Decodes a packet a server sent, for a client: like [`Packet::decode`],
+    /// but CONNECT, SUBSCRIBE, UNSUBSCRIBE and PINGREQ, which only clients
+    /// send, are refused as [`DecodeError::UnexpectedPacketType`] without
+    /// reading their body, so a client carries none of their decoders.
+    pub fn decode_from_server(
+        first_byte: u8,
+        body: Bytes,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
+        Self::decode_any::<false>(first_byte, body, version)
+    }
+
+    fn decode_any<const FROM_CLIENTS: bool>(
+        first_byte: u8,
+        body: Bytes,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError> {
         let nibble = first_byte >> 4;
         let flags = first_byte & 0x0F;
         let packet = PacketType::from_nibble(nibble, version)
@@ -159,6 +179,14 @@ impl Packet {
             return Err(DecodeError::InvalidFlags { packet, flags });
         }
         Ok(match packet {
+            PacketType::Connect
+            | PacketType::Subscribe
+            | PacketType::Unsubscribe
+            | PacketType::PingReq
+                if !FROM_CLIENTS =>
+            {
+                return Err(DecodeError::UnexpectedPacketType(packet))
+            }
             PacketType::Connect => Self::Connect(Connect::decode(body)?),
             PacketType::ConnAck => Self::ConnAck(ConnAck::decode(body, version)?),
             PacketType::Publish => Self::Publish(Publish::decode(flags, body, version)?),
@@ -181,6 +209,13 @@ impl Packet {
             PacketType::Disconnect => Self::Disconnect(Disconnect::decode(body, version)?),
             PacketType::Auth => Self::Auth(Auth::decode(body)?),
         })
+    }
+
+    /// Appends a PINGREQ: what [`Packet::encode`] writes for
+    /// [`Packet::PingReq`], without every other packet's encoder.
+    pub fn encode_ping_request(out: &mut Vec<u8>) {
+        // Two bytes cannot fail to encode.
+        let _ = crate::ping::encode(PacketType::PingReq, out);
     }
 
     /// Appends the whole packet to `out`; on error `out` is unchanged.

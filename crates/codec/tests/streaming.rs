@@ -10,8 +10,8 @@ use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use wasmqtt_codec::{
     decode_packet, Auth, ConnAck, Connect, DecodeError, Decoder, Disconnect, Packet, PacketId,
-    Properties, ProtocolVersion, PubAck, PubRel, Publish, QoS, ReasonCode, SubAck, Subscribe,
-    Subscription, SubscriptionOptions, TopicName, UnsubAck, MAX_REMAINING_LENGTH,
+    PacketType, Properties, ProtocolVersion, PubAck, PubRel, Publish, QoS, ReasonCode, SubAck,
+    Subscribe, Subscription, SubscriptionOptions, TopicName, UnsubAck, MAX_REMAINING_LENGTH,
 };
 
 const MIB: u32 = 1 << 20;
@@ -450,4 +450,40 @@ fn set_version_switches_how_later_packets_are_read() {
         decoder.next_packet(),
         Err(DecodeError::InvalidPacketType(15))
     );
+}
+
+#[test]
+fn from_server_refuses_client_packets_without_decoding_them() {
+    for (version, bytes, packet) in hand_made() {
+        let mut decoder = Decoder::new(version, u32::MAX);
+        decoder.feed(&bytes);
+        let got = decoder.next_packet_from_server();
+        match packet.packet_type() {
+            t @ (PacketType::Connect
+            | PacketType::Subscribe
+            | PacketType::Unsubscribe
+            | PacketType::PingReq) => {
+                assert_eq!(got, Err(DecodeError::UnexpectedPacketType(t)));
+                assert_eq!(
+                    DecodeError::UnexpectedPacketType(t).reason_code(),
+                    ReasonCode::ProtocolError
+                );
+            }
+            _ => assert_eq!(got, Ok(Some(packet))),
+        }
+    }
+    // The body is not read: a malformed CONNECT is refused the same way.
+    let mut decoder = Decoder::new(V5, u32::MAX);
+    decoder.feed(&[0x10, 0x02, 0xFF, 0xFF]);
+    assert_eq!(
+        decoder.next_packet_from_server(),
+        Err(DecodeError::UnexpectedPacketType(PacketType::Connect))
+    );
+    // Fixed header flags are still checked first.
+    let mut decoder = Decoder::new(V5, u32::MAX);
+    decoder.feed(&[0x80, 0x00]);
+    assert!(matches!(
+        decoder.next_packet_from_server(),
+        Err(DecodeError::InvalidFlags { .. })
+    ));
 }

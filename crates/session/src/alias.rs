@@ -1,6 +1,5 @@
 //! Topic Aliases (section 3.3.2.3.4), per connection and per direction.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use wasmqtt_codec::TopicName;
@@ -45,7 +44,9 @@ impl InboundAliases {
 /// Aliases we assign for topics we send, within the server's maximum.
 #[derive(Debug, Default)]
 pub(crate) struct OutboundAliases {
-    by_topic: BTreeMap<String, u16>,
+    /// The topic of alias `i + 1`. Searched linearly: comparing short
+    /// strings is cheap next to encoding and sending the PUBLISH.
+    topics: Vec<String>,
     maximum: u16,
 }
 
@@ -61,19 +62,19 @@ pub(crate) enum Outbound {
 
 impl OutboundAliases {
     pub(crate) fn reset(&mut self, maximum: u16) {
-        self.by_topic.clear();
+        self.topics.clear();
         self.maximum = maximum;
     }
 
     pub(crate) fn lookup(&mut self, topic: &str) -> Outbound {
-        if let Some(&alias) = self.by_topic.get(topic) {
-            return Outbound::Reuse(alias);
-        }
+        let known = self.topics.iter().position(|t| t == topic);
         // Aliases are handed out first come, first served until the
         // server's maximum; dashboards publish to a small, stable set of topics.
-        match u16::try_from(self.by_topic.len() + 1) {
-            Ok(alias) if alias <= self.maximum => {
-                self.by_topic.insert(String::from(topic), alias);
+        let alias = u16::try_from(known.unwrap_or(self.topics.len()) + 1);
+        match (known, alias) {
+            (Some(_), Ok(alias)) => Outbound::Reuse(alias),
+            (None, Ok(alias)) if alias <= self.maximum => {
+                self.topics.push(String::from(topic));
                 Outbound::Assign(alias)
             }
             _ => Outbound::None,

@@ -2,8 +2,8 @@
 
 use alloc::vec::Vec;
 use wasmqtt_codec::{
-    ConnAck, Disconnect, Packet, PacketType, ProtocolVersion, PubAck, PubComp, PubRec, PubRel,
-    Publish, QoS, ReasonCode, SubAck, UnsubAck,
+    ConnAck, DecodeError, Disconnect, Packet, PacketType, ProtocolVersion, PubAck, PubComp, PubRec,
+    PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
 };
 
 use crate::error::{ConnectionError, ProtocolError};
@@ -25,7 +25,7 @@ impl Session {
         self.metrics.bytes_in += bytes.len() as u64;
         self.decoder.feed(bytes);
         loop {
-            match self.decoder.next_packet() {
+            match self.decoder.next_packet_from_server() {
                 Ok(Some(packet)) => {
                     self.metrics.packets_in += 1;
                     // Any packet shows the connection is alive.
@@ -43,6 +43,10 @@ impl Session {
                     }
                 }
                 Ok(None) => return,
+                // A packet only clients send [MQTT-3.1.0-2] and others.
+                Err(DecodeError::UnexpectedPacketType(t)) => {
+                    return self.protocol_error(now, ProtocolError::UnexpectedPacket(t))
+                }
                 Err(e) => return self.protocol_error(now, ProtocolError::Decode(e)),
             }
         }
@@ -190,7 +194,7 @@ impl Session {
             }
             (QoS::ExactlyOnce, Some(id)) => {
                 // Deliver once; a DUP of a held id only gets PUBREC again.
-                if !self.inbound_qos2.contains(&id.get()) {
+                if !self.inbound_qos2.contains(id.get()) {
                     let max = self.options.properties.receive_maximum.unwrap_or(u16::MAX);
                     // [MQTT-3.3.4-9]: the server must respect our Receive Maximum.
                     if self.inbound_qos2.len() >= usize::from(max) {
@@ -220,7 +224,7 @@ impl Session {
     }
 
     fn on_pubrel(&mut self, now: Millis, pubrel: PubRel) {
-        let reason_code = if self.inbound_qos2.remove(&pubrel.packet_id.get()) {
+        let reason_code = if self.inbound_qos2.remove(pubrel.packet_id.get()) {
             ReasonCode::Success
         } else {
             ReasonCode::PacketIdentifierNotFound
@@ -247,10 +251,10 @@ impl Session {
         // A late acknowledgement of a message already settled is ignored.
         if self
             .inflight
-            .get(&id)
+            .get(id)
             .is_some_and(|f| f.stage == Stage::PubAck)
         {
-            if let Some(f) = self.inflight.remove(&id) {
+            if let Some(f) = self.inflight.remove(id) {
                 self.ids.release(puback.packet_id);
                 let result = ack_result(puback.reason_code, puback.properties.reason_string);
                 self.finish(f.token, result);
@@ -261,11 +265,11 @@ impl Session {
 
     fn on_pubrec(&mut self, now: Millis, pubrec: PubRec) {
         let id = pubrec.packet_id;
-        let stage = self.inflight.get(&id.get()).map(|f| f.stage);
+        let stage = self.inflight.get(id.get()).map(|f| f.stage);
         match stage {
             Some(Stage::PubRec) if pubrec.reason_code.is_error() => {
                 // [MQTT-4.3.3-?]: a failed PUBREC ends the exchange.
-                if let Some(f) = self.inflight.remove(&id.get()) {
+                if let Some(f) = self.inflight.remove(id.get()) {
                     self.ids.release(id);
                     let result = ack_result(pubrec.reason_code, pubrec.properties.reason_string);
                     self.finish(f.token, result);
@@ -273,7 +277,7 @@ impl Session {
                 self.pump(now);
             }
             Some(Stage::PubRec | Stage::PubComp) => {
-                if let Some(f) = self.inflight.get_mut(&id.get()) {
+                if let Some(f) = self.inflight.get_mut(id.get()) {
                     f.stage = Stage::PubComp;
                 }
                 self.send_pubrel(now, id, ReasonCode::Success);
@@ -290,10 +294,10 @@ impl Session {
         let id = pubcomp.packet_id.get();
         if self
             .inflight
-            .get(&id)
+            .get(id)
             .is_some_and(|f| f.stage == Stage::PubComp)
         {
-            if let Some(f) = self.inflight.remove(&id) {
+            if let Some(f) = self.inflight.remove(id) {
                 self.ids.release(pubcomp.packet_id);
                 self.finish(f.token, Ok(ReasonCode::Success));
             }
@@ -303,7 +307,7 @@ impl Session {
 
     fn on_suback(&mut self, now: Millis, suback: SubAck) -> Result<(), ProtocolError> {
         let id = suback.packet_id.get();
-        let Some(pending) = self.pending_acks.get(&id) else {
+        let Some(pending) = self.pending_acks.iter().find(|a| a.packet_id == id) else {
             return Err(ProtocolError::UnknownPacketId(id));
         };
         let Queued::Subscribe {
@@ -322,7 +326,7 @@ impl Session {
         }
         let token = *token;
         let filters: Vec<_> = subscriptions.iter().map(|s| s.filter.clone()).collect();
-        self.pending_acks.remove(&id);
+        self.pending_acks.retain(|a| a.packet_id != id);
         self.ids.release(suback.packet_id);
         for (filter, &code) in filters.iter().zip(&suback.reason_codes) {
             if code.is_error() {
@@ -350,7 +354,7 @@ impl Session {
 
     fn on_unsuback(&mut self, now: Millis, unsuback: UnsubAck) -> Result<(), ProtocolError> {
         let id = unsuback.packet_id.get();
-        let Some(pending) = self.pending_acks.get(&id) else {
+        let Some(pending) = self.pending_acks.iter().find(|a| a.packet_id == id) else {
             return Err(ProtocolError::UnknownPacketId(id));
         };
         let Queued::Unsubscribe { token, filters, .. } = &pending.item else {
@@ -365,7 +369,7 @@ impl Session {
         }
         let token = *token;
         let filters = filters.clone();
-        self.pending_acks.remove(&id);
+        self.pending_acks.retain(|a| a.packet_id != id);
         self.ids.release(unsuback.packet_id);
         let reason_codes = if v5 {
             unsuback.reason_codes

@@ -16,6 +16,7 @@ mod backoff;
 mod control;
 mod error;
 mod event;
+mod id_map;
 mod inbound;
 mod metrics;
 mod options;

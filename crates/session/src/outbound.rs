@@ -78,7 +78,7 @@ pub(crate) struct InFlight {
 /// A SUBSCRIBE or UNSUBSCRIBE waiting for its acknowledgement.
 #[derive(Debug, Clone)]
 pub(crate) struct PendingAck {
-    pub(crate) seq: u64,
+    pub(crate) packet_id: u16,
     pub(crate) item: Queued,
 }
 
@@ -309,8 +309,10 @@ impl Session {
                 if packet.encode(version, &mut self.tx).is_ok() {
                     self.sent_packet(now);
                 }
-                self.pending_acks
-                    .insert(packet_id.get(), PendingAck { seq, item });
+                self.pending_acks.push(PendingAck {
+                    packet_id: packet_id.get(),
+                    item,
+                });
             }
             Queued::Unsubscribe {
                 ref filters,
@@ -326,8 +328,10 @@ impl Session {
                 if packet.encode(version, &mut self.tx).is_ok() {
                     self.sent_packet(now);
                 }
-                self.pending_acks
-                    .insert(packet_id.get(), PendingAck { seq, item });
+                self.pending_acks.push(PendingAck {
+                    packet_id: packet_id.get(),
+                    item,
+                });
             }
         }
     }
@@ -399,10 +403,8 @@ impl Session {
     /// Re-sends unacknowledged PUBLISH (with DUP) and PUBREL in their
     /// original order after the server resumed our session [MQTT-4.4.0-1].
     pub(crate) fn resend_in_flight(&mut self, now: Millis) {
-        let mut order: Vec<(u64, u16)> = self.inflight.iter().map(|(&id, f)| (f.seq, id)).collect();
-        order.sort_unstable();
-        for (_, id) in order {
-            let Some(f) = self.inflight.get_mut(&id) else {
+        for id in self.inflight_order() {
+            let Some(f) = self.inflight.get_mut(id) else {
                 continue;
             };
             match f.stage {
@@ -422,16 +424,20 @@ impl Session {
         }
     }
 
+    /// The ids of our publishes in flight, in the order they were first sent.
+    fn inflight_order(&self) -> Vec<u16> {
+        let mut order: Vec<(u64, u16)> = self.inflight.iter().map(|(id, f)| (f.seq, id)).collect();
+        heap_sort(&mut order);
+        order.into_iter().map(|(_, id)| id).collect()
+    }
+
     /// SUBSCRIBE and UNSUBSCRIBE still waiting for their acknowledgement,
     /// in the order they were sent, their ids released.
     fn take_pending_acks(&mut self) -> Vec<Queued> {
-        let mut acks: Vec<(u16, PendingAck)> = core::mem::take(&mut self.pending_acks)
+        core::mem::take(&mut self.pending_acks)
             .into_iter()
-            .collect();
-        acks.sort_unstable_by_key(|(_, a)| a.seq);
-        acks.into_iter()
-            .map(|(id, a)| {
-                self.release(PacketId::new(id));
+            .map(|a| {
+                self.release(PacketId::new(a.packet_id));
                 a.item
             })
             .collect()
@@ -450,11 +456,11 @@ impl Session {
     /// re-queued as new messages (or reported lost), and unacknowledged
     /// SUBSCRIBE/UNSUBSCRIBE are sent again.
     pub(crate) fn requeue_after_session_loss(&mut self) {
-        let mut flights: Vec<InFlight> =
-            core::mem::take(&mut self.inflight).into_values().collect();
-        flights.sort_unstable_by_key(|f| f.seq);
         let mut front = Vec::new();
-        for f in flights {
+        for id in self.inflight_order() {
+            let Some(f) = self.inflight.remove(id) else {
+                continue;
+            };
             self.release(f.publish.packet_id);
             match f.stage {
                 // PUBREC said the server owns the message; it was delivered.
@@ -477,6 +483,59 @@ impl Session {
         self.ids = crate::packet_ids::PacketIds::new();
         for item in front.into_iter().rev() {
             self.queue.push_front(item);
+        }
+    }
+}
+
+/// Sorts by heapsort: O(n log n) and a fraction of the code of
+/// `sort_unstable`, for the one sort the session does (on reconnect).
+fn heap_sort(v: &mut [(u64, u16)]) {
+    let n = v.len();
+    for root in (0..n / 2).rev() {
+        sift_down(v, root, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
+}
+
+fn sift_down(v: &mut [(u64, u16)], mut root: usize, end: usize) {
+    loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            return;
+        }
+        if child + 1 < end && v[child] < v[child + 1] {
+            child += 1;
+        }
+        if v[root] >= v[child] {
+            return;
+        }
+        v.swap(root, child);
+        root = child;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::heap_sort;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn heap_sort_sorts() {
+        let mut x: u64 = 7;
+        for n in 0..70 {
+            let mut v: Vec<(u64, u16)> = (0..n)
+                .map(|i| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    (x >> 54, i)
+                })
+                .collect();
+            let mut expected = v.clone();
+            expected.sort_unstable();
+            heap_sort(&mut v);
+            assert_eq!(v, expected);
         }
     }
 }

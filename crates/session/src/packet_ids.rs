@@ -4,66 +4,108 @@ use alloc::vec;
 use alloc::vec::Vec;
 use wasmqtt_codec::PacketId;
 
+/// A set of 16-bit identifiers, one bit each: constant-time and with a
+/// single instantiation for every id set the session keeps.
+#[derive(Debug, Clone)]
+pub(crate) struct IdSet {
+    bits: Vec<u64>,
+    len: usize,
+}
+
+impl Default for IdSet {
+    fn default() -> Self {
+        Self {
+            bits: vec![0; 1024],
+            len: 0,
+        }
+    }
+}
+
+impl IdSet {
+    fn slot(id: u16) -> (usize, u64) {
+        (usize::from(id / 64), 1 << (id % 64))
+    }
+
+    pub(crate) fn contains(&self, id: u16) -> bool {
+        let (word, bit) = Self::slot(id);
+        self.bits.get(word).is_some_and(|w| w & bit != 0)
+    }
+
+    /// Adds `id`; `false` if it was already there.
+    pub(crate) fn insert(&mut self, id: u16) -> bool {
+        let (word, bit) = Self::slot(id);
+        match self.bits.get_mut(word) {
+            Some(w) if *w & bit == 0 => {
+                *w |= bit;
+                self.len += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes `id`; `false` if it was not there.
+    pub(crate) fn remove(&mut self, id: u16) -> bool {
+        let (word, bit) = Self::slot(id);
+        match self.bits.get_mut(word) {
+            Some(w) if *w & bit != 0 => {
+                *w &= !bit;
+                self.len -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn clear(&mut self) {
+        if self.len > 0 {
+            self.bits.fill(0);
+            self.len = 0;
+        }
+    }
+}
+
 /// One bit per identifier 1..=65535.
 #[derive(Debug, Clone)]
 pub(crate) struct PacketIds {
-    used: Vec<u64>,
+    used: IdSet,
     next: u16,
-    in_use: usize,
 }
 
 impl PacketIds {
     pub(crate) fn new() -> Self {
         Self {
-            used: vec![0; 1024],
+            used: IdSet::default(),
             next: 1,
-            in_use: 0,
         }
-    }
-
-    fn slot(id: u16) -> (usize, u64) {
-        (usize::from(id / 64), 1 << (id % 64))
-    }
-
-    pub(crate) fn is_used(&self, id: u16) -> bool {
-        let (word, bit) = Self::slot(id);
-        self.used.get(word).is_some_and(|w| w & bit != 0)
     }
 
     /// The next free identifier after the last one handed out, if any is free.
     pub(crate) fn allocate(&mut self) -> Option<PacketId> {
-        if self.in_use >= usize::from(u16::MAX) {
+        if self.used.len() >= usize::from(u16::MAX) {
             return None;
         }
         loop {
             let id = self.next;
             self.next = if id == u16::MAX { 1 } else { id + 1 };
-            if !self.is_used(id) {
-                self.mark(id);
+            if self.used.insert(id) {
                 return PacketId::new(id);
             }
         }
     }
 
-    /// Marks an identifier as taken (when restoring state).
+    /// Marks an identifier as taken.
+    #[cfg(test)]
     pub(crate) fn mark(&mut self, id: u16) {
-        let (word, bit) = Self::slot(id);
-        if let Some(w) = self.used.get_mut(word) {
-            if *w & bit == 0 {
-                *w |= bit;
-                self.in_use += 1;
-            }
-        }
+        self.used.insert(id);
     }
 
     pub(crate) fn release(&mut self, id: PacketId) {
-        let (word, bit) = Self::slot(id.get());
-        if let Some(w) = self.used.get_mut(word) {
-            if *w & bit != 0 {
-                *w &= !bit;
-                self.in_use -= 1;
-            }
-        }
+        self.used.remove(id.get());
     }
 }
 

@@ -1,8 +1,7 @@
 //! Request/response (section 4.10): a publish with a Response Topic and
 //! fresh Correlation Data, matched with the message that answers it.
 
-use alloc::collections::BTreeMap;
-use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::Bytes;
 use wasmqtt_codec::{
@@ -14,23 +13,24 @@ use crate::event::Token;
 use crate::session::Session;
 use crate::Millis;
 
-/// Requests waiting for their response, by Correlation Data.
+/// Requests waiting for their response: Correlation Data, token, deadline.
+/// A list: requests wait a few at a time.
 #[derive(Debug, Default)]
 pub(crate) struct Requests {
-    pending: BTreeMap<Bytes, (Token, Millis)>,
+    pending: Vec<(Bytes, Token, Millis)>,
     /// The topic responses come back on, once subscribed.
     response_topic: Option<TopicName>,
 }
 
 impl Requests {
     pub(crate) fn next_deadline(&self) -> Option<Millis> {
-        self.pending.values().map(|&(_, at)| at).min()
+        self.pending.iter().map(|&(_, _, at)| at).min()
     }
 
     /// Removes and returns the requests whose time ran out.
     pub(crate) fn expire(&mut self, now: Millis) -> Vec<Token> {
         let mut out = Vec::new();
-        self.pending.retain(|_, &mut (token, at)| {
+        self.pending.retain(|&(_, token, at)| {
             let keep = now < at;
             if !keep {
                 out.push(token);
@@ -46,7 +46,30 @@ impl Requests {
             return None;
         }
         let data = message.properties.correlation_data.as_ref()?;
-        self.pending.remove(data).map(|(token, _)| token)
+        let mut found = None;
+        self.pending.retain(|(d, token, _)| {
+            let hit = found.is_none() && d == data;
+            if hit {
+                found = Some(*token);
+            }
+            !hit
+        });
+        found
+    }
+}
+
+/// Where responses come back unless the server names a base.
+const RESPONSE_PREFIX: &str = "wasmqtt/response/";
+
+/// Appends `n` as 16 lowercase hex digits (`{:016x}`).
+fn push_hex(s: &mut String, n: u64) {
+    for shift in (0..16).rev() {
+        let digit = ((n >> (shift * 4)) & 0xF) as u8;
+        s.push(char::from(if digit < 10 {
+            b'0' + digit
+        } else {
+            b'a' + digit - 10
+        }));
     }
 }
 
@@ -75,7 +98,7 @@ impl Session {
         let token = self.publish(now, publish)?;
         self.requests
             .pending
-            .insert(data, (token, now.saturating_add(timeout)));
+            .push((data, token, now.saturating_add(timeout)));
         Ok(token)
     }
 
@@ -83,18 +106,24 @@ impl Session {
         if let Some(topic) = &self.requests.response_topic {
             return Ok(topic.clone());
         }
-        let id = if self.options.client_id.is_empty() {
-            format!("{:016x}", self.rng.next_u64())
+        // Strings are put together by hand: `format!` would pull the
+        // formatting machinery into the wasm build.
+        let mut name = match &self.limits.response_information {
+            Some(base) if !base.is_empty() => String::from(base.trim_end_matches('/')) + "/",
+            _ => String::from(RESPONSE_PREFIX),
+        };
+        if self.options.client_id.is_empty() {
+            push_hex(&mut name, self.rng.next_u64());
         } else {
-            self.options.client_id.clone()
-        };
-        let name = match &self.limits.response_information {
-            Some(base) if !base.is_empty() => format!("{}/{}", base.trim_end_matches('/'), id),
-            _ => format!("wasmqtt/response/{id}"),
-        };
+            name.push_str(&self.options.client_id);
+        }
         // Client ids may hold characters a topic name cannot; fall back to random.
         let topic = TopicName::new(name)
-            .or_else(|_| TopicName::new(format!("wasmqtt/response/{:016x}", self.rng.next_u64())))
+            .or_else(|_| {
+                let mut name = String::from(RESPONSE_PREFIX);
+                push_hex(&mut name, self.rng.next_u64());
+                TopicName::new(name)
+            })
             .map_err(UsageError::InvalidTopic)?;
         let subscription = Subscription {
             filter: topic.as_str().into(),
@@ -107,5 +136,19 @@ impl Session {
         self.subscribe(now, alloc::vec![subscription], Properties::default())?;
         self.requests.response_topic = Some(topic.clone());
         Ok(topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_matches_format() {
+        for n in [0, 1, 0xabc, 0x0123_4567_89ab_cdef, u64::MAX] {
+            let mut s = String::new();
+            push_hex(&mut s, n);
+            assert_eq!(s, alloc::format!("{n:016x}"));
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The session state machine: commands in, bytes and events out.
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use wasmqtt_codec::{
     Auth, Connect, Decoder, Disconnect, Packet, Properties, ProtocolVersion, Publish, ReasonCode,
@@ -11,10 +11,11 @@ use crate::alias::{InboundAliases, OutboundAliases};
 use crate::backoff::Rng;
 use crate::error::{ConnectionError, ProtocolError, UsageError};
 use crate::event::{Event, Token};
+use crate::id_map::IdMap;
 use crate::metrics::Metrics;
 use crate::options::Options;
 use crate::outbound::{InFlight, PendingAck, Queued};
-use crate::packet_ids::PacketIds;
+use crate::packet_ids::{IdSet, PacketIds};
 use crate::request::Requests;
 use crate::server::ServerLimits;
 use crate::subscriptions::{Registry, SubscriptionEntry};
@@ -72,9 +73,13 @@ pub struct Session {
     next_token: u64,
     pub(crate) next_seq: u64,
     pub(crate) queue: VecDeque<Queued>,
-    pub(crate) inflight: BTreeMap<u16, InFlight>,
-    pub(crate) pending_acks: BTreeMap<u16, PendingAck>,
-    pub(crate) inbound_qos2: BTreeSet<u16>,
+    /// Our QoS 1/2 publishes awaiting acknowledgement, by Packet Identifier.
+    pub(crate) inflight: IdMap<InFlight>,
+    /// SUBSCRIBE and UNSUBSCRIBE awaiting SUBACK/UNSUBACK, in send order:
+    /// few at a time, so a list.
+    pub(crate) pending_acks: Vec<PendingAck>,
+    /// QoS 2 ids the server sent us that await PUBREL.
+    pub(crate) inbound_qos2: IdSet,
     pub(crate) alias_in: InboundAliases,
     pub(crate) alias_out: OutboundAliases,
     pub(crate) registry: Registry,
@@ -110,9 +115,9 @@ impl Session {
             next_token: 1,
             next_seq: 0,
             queue: VecDeque::new(),
-            inflight: BTreeMap::new(),
-            pending_acks: BTreeMap::new(),
-            inbound_qos2: BTreeSet::new(),
+            inflight: IdMap::default(),
+            pending_acks: Vec::new(),
+            inbound_qos2: IdSet::default(),
             alias_in: InboundAliases::default(),
             alias_out: OutboundAliases::default(),
             registry: Registry::default(),
@@ -238,9 +243,7 @@ impl Session {
                         && now >= self.last_sent.saturating_add(self.keep_alive) =>
                     {
                         // [MQTT-3.1.2-20]: a PINGREQ when nothing else was sent.
-                        Packet::PingReq
-                            .encode(self.options.protocol_version, &mut self.tx)
-                            .ok();
+                        Packet::encode_ping_request(&mut self.tx);
                         self.sent_packet(now);
                         self.ping_sent = Some(now);
                     }

@@ -1,8 +1,7 @@
 //! The registry of subscriptions, for resubscribing and for dispatching
 //! each message to its subscription's handler.
 
-use alloc::collections::BTreeMap;
-use alloc::string::String;
+use alloc::vec::Vec;
 use wasmqtt_codec::{Properties, Publish, QoS, SubscriptionOptions, TopicFilter};
 
 /// One subscription as the application asked for it.
@@ -26,28 +25,46 @@ impl SubscriptionEntry {
     }
 }
 
-/// Subscriptions by filter text.
+/// Subscriptions, one per filter text, sorted by filter.
+///
+/// A sorted list: every received message is matched against all of them
+/// anyway, and lookups by filter are binary searches.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
-    entries: BTreeMap<String, SubscriptionEntry>,
+    entries: Vec<SubscriptionEntry>,
 }
 
 impl Registry {
-    pub(crate) fn insert(&mut self, entry: SubscriptionEntry) {
+    fn find(&self, filter: &str) -> Result<usize, usize> {
         self.entries
-            .insert(String::from(entry.filter.as_str()), entry);
+            .binary_search_by(|e| e.filter.as_str().cmp(filter))
+    }
+
+    /// Adds `entry`, replacing the one with the same filter.
+    pub(crate) fn insert(&mut self, entry: SubscriptionEntry) {
+        match self.find(entry.filter.as_str()) {
+            Ok(i) => {
+                if let Some(e) = self.entries.get_mut(i) {
+                    *e = entry;
+                }
+            }
+            Err(i) => self.entries.insert(i, entry),
+        }
     }
 
     pub(crate) fn remove(&mut self, filter: &str) {
-        self.entries.remove(filter);
+        if let Ok(i) = self.find(filter) {
+            self.entries.remove(i);
+        }
     }
 
     pub(crate) fn get_mut(&mut self, filter: &str) -> Option<&mut SubscriptionEntry> {
-        self.entries.get_mut(filter)
+        let i = self.find(filter).ok()?;
+        self.entries.get_mut(i)
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &SubscriptionEntry> {
-        self.entries.values()
+        self.entries.iter()
     }
 
     /// The subscriptions a message was delivered for: by Subscription
@@ -57,7 +74,7 @@ impl Registry {
         message: &'a Publish,
     ) -> impl Iterator<Item = &'a SubscriptionEntry> + 'a {
         let ids = &message.properties.subscription_identifiers;
-        self.entries.values().filter(
+        self.entries.iter().filter(
             move |e| match (ids.is_empty(), e.subscription_identifier()) {
                 (false, Some(id)) => ids.contains(&id),
                 _ => e.filter.matches(&message.topic),

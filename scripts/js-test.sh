@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# JS-level tests of the npm package in headless Chromium (playwright-core,
+# the system's Chromium): the API from a page, inside a Web Worker, and the
+# packed package built into a Vite 7 app. Builds the wasm first when pkg/ is
+# older than the Rust sources, and starts the brokers (scripts/brokers.sh).
+#
+#   bash scripts/js-test.sh [node --test arguments, e.g. tests/js/api.test.mjs]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+wasm=pkg/wasmqtt_bg.wasm
+if [[ ! -f $wasm || ! -f pkg/wasmqtt.js ]] ||
+    [[ -n $(find src crates/codec crates/session Cargo.toml Cargo.lock -newer "$wasm" -print -quit) ]]; then
+    echo "pkg/ is missing or older than the sources: building the wasm"
+    bash scripts/build-wasm.sh
+fi
+
+# shellcheck source=scripts/brokers.sh
+. scripts/brokers.sh
+echo "wasmqtt-broker: $WASMQTT_BROKER_WS  auth: $WASMQTT_BROKER_AUTH_WS  mosquitto: $WASMQTT_MOSQUITTO_WS"
+
+if (($#)); then
+    node --test --test-reporter=spec "$@"
+else
+    node --test --test-reporter=spec tests/js/
+fi

@@ -1,0 +1,90 @@
+//! Small browser helpers without `gloo-timers` and `wasm-bindgen-futures`:
+//! a timeout that is cleared when dropped, and a callback for a settled
+//! promise. Both use `Closure<dyn FnMut(JsValue)>`, the one closure type
+//! the crate hands to JS, so wasm-bindgen emits one invoke shim.
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use core::cell::RefCell;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+
+/// The one kind of callback given to JS.
+pub(crate) type Callback = Closure<dyn FnMut(JsValue)>;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Callback, ms: u32) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+    /// A promise, to call `then` with a plain function.
+    type Thenable;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_call(this: &Thenable, f: &Function) -> Promise;
+}
+
+/// `Promise.resolve().then(f)`: calls `f` on a later microtask and
+/// settles as the promise (or value, or exception) it gives.
+pub(crate) fn call_later(f: &Function) -> Promise {
+    Promise::resolve(&JsValue::UNDEFINED)
+        .unchecked_ref::<Thenable>()
+        .then_call(f)
+}
+
+/// A scheduled call of `f`, cancelled when dropped.
+pub(crate) struct Timeout {
+    id: JsValue,
+    _handler: Callback,
+}
+
+impl Timeout {
+    pub(crate) fn new(ms: u32, mut f: impl FnMut() + 'static) -> Self {
+        let handler = Callback::new(move |_| f());
+        Self {
+            id: set_timeout(&handler, ms),
+            _handler: handler,
+        }
+    }
+}
+
+impl Drop for Timeout {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
+}
+
+type Settled = dyn FnOnce(Result<JsValue, JsValue>);
+
+/// What both callbacks share: `f` until the promise settles, and the
+/// callbacks themselves, dropped once it has.
+struct Waiter {
+    f: Option<Box<Settled>>,
+    callbacks: Option<(Callback, Callback)>,
+}
+
+/// Calls `f` once `promise` settles, on a later microtask.
+pub(crate) fn when_settled(promise: &Promise, f: impl FnOnce(Result<JsValue, JsValue>) + 'static) {
+    let waiter = Rc::new(RefCell::new(Waiter {
+        f: Some(Box::new(f)),
+        callbacks: None,
+    }));
+    let callback = |ok: bool| {
+        let waiter = waiter.clone();
+        Callback::new(move |v: JsValue| {
+            let (f, callbacks) = {
+                let mut w = waiter.borrow_mut();
+                (w.f.take(), w.callbacks.take())
+            };
+            // wasm-bindgen frees a closure dropped while it runs once it returns.
+            drop(callbacks);
+            if let Some(f) = f {
+                f(if ok { Ok(v) } else { Err(v) });
+            }
+        })
+    };
+    let (resolved, rejected) = (callback(true), callback(false));
+    let _ = promise.then2(&resolved, &rejected);
+    waiter.borrow_mut().callbacks = Some((resolved, rejected));
+}

@@ -1,0 +1,130 @@
+// The npm package as a user gets it: `npm pack`, installed into a fresh
+// Vite 7 project, built with `vite build`, served, and run in Chromium
+// against wasmqtt-broker. Type-checked against the packed types too.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { brokers, launch, open } from './support/browser.mjs';
+import { serve } from './support/server.mjs';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const env = brokers();
+let dir;
+let browser;
+let server;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wasmqtt-pack-'));
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir && !process.env.KEEP_PACK_DIR) await rm(dir, { recursive: true, force: true });
+});
+
+async function npm(args, cwd) {
+  const { stdout } = await run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd,
+    maxBuffer: 64 << 20,
+  });
+  return stdout;
+}
+
+const APP = `
+import { connectAsync, MqttError } from 'wasmqtt';
+
+const params = new URLSearchParams(location.search);
+const topic = 'test/vite/' + Math.random().toString(36).slice(2);
+
+async function main() {
+  const client = await connectAsync(params.get('broker'));
+  const got = new Promise((resolve) => client.subscribe(topic, { qos: 1 }, (t, payload) => resolve(new TextDecoder().decode(payload))));
+  await client.publish(topic, 'built with vite', { qos: 1 });
+  const payload = await got;
+  const bad = await client.publish(topic, 'x', { qos: 5 }).catch((e) => e);
+  await client.end();
+  return { payload, badIsMqttError: bad instanceof MqttError, badCode: bad.code };
+}
+
+main().then(
+  (r) => { window.result = { ok: true, ...r }; },
+  (e) => { window.result = { ok: false, error: String(e && e.stack || e) }; },
+);
+`;
+
+const TYPED = `
+import { connect, MqttError, type PublishPacket, type SubscribeResult } from 'wasmqtt';
+
+const client = connect('ws://127.0.0.1:1/mqtt', { clientId: 'typed', reconnect: { initialDelay: 100 } });
+client.on('error', (e: MqttError) => void e.code);
+client.on('message', (_t: string, _p: Uint8Array, packet: PublishPacket) => void packet.qos);
+export const results: Promise<SubscribeResult[]> = client.subscribe('a/+', { qos: 1 });
+`;
+
+test('npm pack → install into a Vite 7 project → vite build → runs in Chromium', async () => {
+  // 1. Pack: exactly the files the package needs.
+  const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], root));
+  const files = packed[0].files.map((f) => f.path).sort();
+  for (const f of ['js/index.js', 'js/index.d.ts', 'pkg/wasmqtt.js', 'pkg/wasmqtt_bg.wasm', 'package.json']) {
+    assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
+  }
+  assert.ok(files.every((f) => !f.startsWith('src/') && !f.startsWith('tests/') && !f.startsWith('crates/')), files.join(', '));
+  const tarball = join(dir, packed[0].filename);
+
+  // 2. A fresh Vite project that depends on the tarball.
+  const app = join(dir, 'app');
+  await mkdir(app);
+  const { version: viteVersion } = JSON.parse(await readFile(join(root, 'node_modules/vite/package.json'), 'utf8'));
+  const { version: tsVersion } = JSON.parse(await readFile(join(root, 'node_modules/typescript/package.json'), 'utf8'));
+  await writeFile(join(app, 'package.json'), JSON.stringify({
+    name: 'wasmqtt-vite-check',
+    private: true,
+    type: 'module',
+    scripts: { build: 'vite build' },
+    dependencies: { wasmqtt: `file:${tarball}` },
+    devDependencies: { vite: viteVersion, typescript: tsVersion },
+  }, null, 2));
+  await writeFile(join(app, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><title>vite app</title><script type="module" src="/main.js"></script>\n');
+  await writeFile(join(app, 'main.js'), APP);
+  await writeFile(join(app, 'typed.ts'), TYPED);
+  await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      target: 'es2022', module: 'es2022', moduleResolution: 'bundler', lib: ['es2022', 'dom'],
+      strict: true, noEmit: true, skipLibCheck: false,
+    },
+    files: ['typed.ts'],
+  }));
+  // The registry packages come from the npm cache the repo's install filled.
+  await npm(['install', '--prefer-offline'], app);
+
+  // 3. Types resolve from the installed package.
+  await run(join(app, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: app });
+
+  // 4. Build, and check the wasm was emitted as an asset.
+  await run(join(app, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: app });
+  const assets = await readdir(join(app, 'dist/assets'));
+  const wasm = assets.find((f) => f.endsWith('.wasm'));
+  assert.ok(wasm, `no .wasm among the built assets: ${assets.join(', ')}`);
+
+  // 5. Serve the build and run it.
+  server = await serve(join(app, 'dist'));
+  const page = await open(browser, `${server.url}/?broker=${encodeURIComponent(env.broker)}`);
+  await page.waitForFunction(() => window.result, null, { timeout: 15000 });
+  const result = await page.evaluate(() => window.result);
+  assert.equal(result.ok, true, result.error);
+  assert.equal(result.payload, 'built with vite');
+  assert.equal(result.badIsMqttError, true);
+  assert.equal(result.badCode, 'INVALID_OPTIONS');
+  assert.ok(server.requests.includes(`/assets/${wasm}`), server.requests.join(', '));
+  assert.deepEqual(page.problems, []);
+});
