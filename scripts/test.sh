@@ -48,6 +48,17 @@ run_dashboard_tests() {
     bash scripts/dashboard-test.sh 2>&1 | tee -a "$TEST_LOG"
 }
 
+# Third-party clients (MQTT.js, paho-mqtt, mosquitto_pub/sub) against the
+# broker; only its closing "interop: N passed, N failed" line is counted.
+run_interop_tests() {
+    local out status=0
+    out=$(mktemp)
+    bash scripts/interop-test.sh 2>&1 | tee "$out" || status=$?
+    grep '^interop: ' "$out" >> "$TEST_LOG" || true
+    rm -f "$out"
+    return "$status"
+}
+
 # Adds up libtest's "test result:" lines, nextest's "Summary" line and
 # node --test's "ℹ pass/fail/skipped" lines into one closing line:
 # "tests: N passed, N failed, N skipped".
@@ -80,6 +91,11 @@ print_test_totals() {
             else s += $3
             found = 1
         }
+        /^interop: [0-9]+ passed, [0-9]+ failed$/ {
+            p += $2
+            f += $4
+            found = 1
+        }
         END { if (found) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }
     '
 }
@@ -97,5 +113,6 @@ check "typescript types" node_modules/.bin/tsc -p js/tsconfig.json
 check "browser tests" run_browser_tests
 check "js package tests" run_js_tests
 check "dashboard tests" run_dashboard_tests
+check "interop tests" run_interop_tests
 
 finish_checks
