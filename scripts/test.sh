@@ -19,8 +19,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TEST_LOG=$(mktemp)
 trap 'print_timings; print_test_totals "$TEST_LOG"; rm -f "$TEST_LOG"' EXIT
 
-step "setup" wasmqtt_setup
-
 log "PROPTEST_CASES=${PROPTEST_CASES:-<proptest default>}"
 
 # Doc tests first, so the last runner summary printed is the main one.
@@ -99,6 +97,8 @@ print_test_totals() {
         END { if (found) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }
     '
 }
+
+step "setup" wasmqtt_setup
 
 check "fmt" cargo fmt --all --check
 check "fmt (fuzz crate)" cargo fmt --manifest-path fuzz/Cargo.toml --check
