@@ -1,15 +1,8 @@
 // wasmqtt: MQTT 5.0 for the browser. A thin typed layer over the wasm client.
 import initWasm, { WasmClient } from '../pkg/wasmqtt.js';
+import { MqttError, bytes, connectArgs, publishArgs, subscribeArgs, endArgs } from './options.js';
 
-/** Every failure: `code` is stable, `reasonCode` is the MQTT reason code if any. */
-export class MqttError extends Error {
-  constructor(message, code, reasonCode) {
-    super(message);
-    this.name = 'MqttError';
-    this.code = code;
-    this.reasonCode = reasonCode;
-  }
-}
+export { MqttError };
 
 let wasmReady;
 
@@ -19,67 +12,6 @@ export function init(moduleOrPath) {
     module_or_path: moduleOrPath ?? new URL('../pkg/wasmqtt_bg.wasm', import.meta.url),
   });
   return wasmReady;
-}
-
-const encoder = new TextEncoder();
-
-function bytes(value, field) {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return encoder.encode(value);
-  if (value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  throw new MqttError(`invalid option ${field}: expected a string or Uint8Array`, 'INVALID_OPTIONS');
-}
-
-function pairs(userProperties) {
-  if (!userProperties) return undefined;
-  if (Array.isArray(userProperties)) return userProperties;
-  const out = [];
-  for (const [k, v] of Object.entries(userProperties)) {
-    for (const one of Array.isArray(v) ? v : [v]) out.push([k, String(one)]);
-  }
-  return out;
-}
-
-function messageProperties(p, field) {
-  if (!p) return undefined;
-  return {
-    ...p,
-    correlationData: bytes(p.correlationData, `${field}.correlationData`),
-    userProperties: pairs(p.userProperties),
-  };
-}
-
-function connectOptions(o) {
-  o ??= {};
-  if (typeof o !== 'object') throw new MqttError('invalid option options: must be an object', 'INVALID_OPTIONS');
-  const { credentials, ...rest } = o;
-  if (credentials !== undefined && typeof credentials !== 'function') {
-    throw new MqttError('invalid option credentials: must be a function', 'INVALID_OPTIONS');
-  }
-  const seed = new Uint32Array(1);
-  globalThis.crypto?.getRandomValues?.(seed);
-  return {
-    ...rest,
-    password: bytes(o.password, 'password'),
-    will: o.will && {
-      ...o.will,
-      payload: bytes(o.will.payload ?? '', 'will.payload'),
-      properties: messageProperties(o.will.properties, 'will.properties'),
-    },
-    properties: o.properties && {
-      ...o.properties,
-      userProperties: pairs(o.properties.userProperties),
-      authenticationData: bytes(o.properties.authenticationData, 'properties.authenticationData'),
-    },
-    randomSeed: seed[0] / 2 ** 32 || Math.random(),
-  };
-}
-
-function publishOptions(o) {
-  if (o === undefined || o === null) return undefined;
-  return { ...o, properties: messageProperties(o.properties, 'properties') };
 }
 
 /** A filter or a list of filters, as an array of strings. */
@@ -109,10 +41,10 @@ export class MqttClient {
   constructor(url, options) {
     // Bad options never throw here: like every failure to start, they
     // surface as an `error` event and reject every call.
-    let opts;
+    let args;
     let optionsError;
     try {
-      opts = connectOptions(options);
+      args = connectArgs(String(url), options);
     } catch (e) {
       optionsError = e;
     }
@@ -124,7 +56,7 @@ export class MqttClient {
     };
     this.#ready = optionsError ? Promise.reject(optionsError) : init().then(
       () => {
-        this.#inner = new WasmClient(String(url), opts, hooks);
+        this.#inner = new WasmClient(String(url), ...args, hooks);
         this.#watchEnvironment();
       },
       (e) => { throw asMqttError(e, 'INIT_FAILED', 'cannot load the wasm module'); },
@@ -177,13 +109,13 @@ export class MqttClient {
 
   async publish(topic, payload, options) {
     await this.#ready;
-    return this.#inner.publish(topic, bytes(payload ?? '', 'payload'), publishOptions(options));
+    return this.#inner.publish(topic, bytes(payload ?? '', 'payload'), ...publishArgs(options));
   }
 
   /** Publishes with a Response Topic and Correlation Data; resolves with the response. */
   async request(topic, payload, options) {
     await this.#ready;
-    return this.#inner.request(topic, bytes(payload ?? '', 'payload'), publishOptions(options));
+    return this.#inner.publish(topic, bytes(payload ?? '', 'payload'), ...publishArgs(options, true));
   }
 
   /**
@@ -196,7 +128,7 @@ export class MqttClient {
     await this.#ready;
     if (handler) for (const f of list) this.#addHandler(f, handler);
     try {
-      const codes = await this.#inner.subscribe(list, options);
+      const codes = await this.#inner.subscribe(list, ...subscribeArgs(options));
       return list.map((topic, i) => codes[i] < 0x80
         ? { topic, qos: codes[i] }
         : { topic, reasonCode: codes[i] });
@@ -258,7 +190,7 @@ export class MqttClient {
     if (typeof force === 'object') [force, options] = [false, force];
     await this.#ready.catch(() => {});
     if (!this.#inner) return;
-    await this.#inner.end(Boolean(force), options);
+    await this.#inner.end(Boolean(force), ...endArgs(options));
     this.#unwatch?.();
   }
 

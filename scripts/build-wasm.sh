@@ -21,7 +21,7 @@ node scripts/minify-names.mjs pkg/wasmqtt_bg.wasm pkg/wasmqtt.js
 node_modules/.bin/esbuild pkg/wasmqtt.js --minify --format=esm --log-level=warning \
     --allow-overwrite --outfile=pkg/wasmqtt.js
 total=0
-for f in pkg/wasmqtt_bg.wasm pkg/wasmqtt.js js/index.js; do
+for f in pkg/wasmqtt_bg.wasm pkg/wasmqtt.js js/index.js js/options.js; do
     gz=$(gzip -9c "$f" | wc -c)
     total=$((total + gz))
     printf '%-24s %8d bytes raw %8d gzip -9\n' "$f" "$(wc -c < "$f")" "$gz"

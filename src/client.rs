@@ -3,7 +3,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasmqtt_codec::{
     Auth, Disconnect, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
@@ -13,7 +13,7 @@ use wasmqtt_session::Session;
 use crate::convert;
 use crate::driver::{now, with_driver, Driver, Hooks, Shared};
 use crate::error::{topic_problem, Error};
-use crate::options::{self, ConnectOptions, EndOptions, PublishOptions, SubscribeOptions};
+use crate::options;
 
 /// One MQTT connection, reconnecting as configured.
 #[wasm_bindgen]
@@ -29,10 +29,12 @@ fn function(hooks: &JsValue, name: &str) -> Option<Function> {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// Starts connecting to `url`. `hooks` holds `emit`, `message`,
-    /// `MqttError` and optionally `credentials`.
+    /// Starts connecting to `url`. `options` is what `connectArgs` in
+    /// `js/options.js` makes of the URL and the options (it checks both);
+    /// `hooks` holds `emit`, `message`, `MqttError` and optionally
+    /// `credentials`.
     #[wasm_bindgen(constructor)]
-    pub fn new(url: String, options: JsValue, hooks: JsValue) -> Result<WasmClient, JsValue> {
+    pub fn new(url: String, options: Array, hooks: JsValue) -> Result<WasmClient, JsValue> {
         let (Some(emit), Some(message), Some(error_class)) = (
             function(&hooks, "emit"),
             function(&hooks, "message"),
@@ -48,10 +50,7 @@ impl WasmClient {
             credentials: function(&hooks, "credentials"),
             error_class,
         };
-        let parsed = crate::socket::check_url(&url)
-            .and_then(|()| options::parse::<ConnectOptions>(options))
-            .and_then(ConnectOptions::into_options);
-        let options = match parsed {
+        let options = match options::connect(&options) {
             Ok(o) => o,
             Err(e) => return Err(e.to_js(&hooks.error_class)),
         };
@@ -60,21 +59,33 @@ impl WasmClient {
         Ok(Self { driver })
     }
 
-    /// Publishes; settles on PUBACK/PUBCOMP (QoS 0: when written to the socket).
-    pub fn publish(&self, topic: &str, payload: Vec<u8>, options: JsValue) -> Promise {
-        // Options are read before the driver is borrowed: reading them runs JS.
-        let parsed = options::parse::<PublishOptions>(options);
+    /// Publishes; settles on PUBACK/PUBCOMP (QoS 0: when written to the
+    /// socket). With a `timeout` (ms) of 0 or more, publishes a request and
+    /// resolves with the response message. The options come from
+    /// `publishArgs` in `js/options.js`; `properties` in their wire form.
+    pub fn publish(
+        &self,
+        topic: &str,
+        payload: Vec<u8>,
+        qos: u8,
+        retain: bool,
+        properties: Vec<u8>,
+        timeout: f64,
+    ) -> Promise {
         self.command(|d| {
-            let o = parsed?;
             let publish = Publish {
-                qos: o.qos()?,
-                retain: o.retain,
+                qos: options::qos(qos),
+                retain,
                 topic: TopicName::new(topic)
                     .map_err(|e| Error::new("INVALID_TOPIC", topic_problem(e)))?,
-                properties: o.properties.into_properties()?,
+                properties: options::properties(properties, Some(PacketType::Publish))?,
                 payload: payload.into(),
                 ..Publish::default()
             };
+            if timeout >= 0.0 {
+                let token = d.session.request(now(), publish, timeout as u64)?;
+                return Ok(d.promise_for_request(token));
+            }
             let qos = publish.qos;
             let token = d.session.publish(now(), publish)?;
             Ok(if qos == QoS::AtMostOnce && d.session.is_connected() {
@@ -86,36 +97,17 @@ impl WasmClient {
         })
     }
 
-    /// Publishes a request and resolves with the response message.
-    pub fn request(&self, topic: &str, payload: Vec<u8>, options: JsValue) -> Promise {
-        let parsed = options::parse::<PublishOptions>(options);
+    /// Subscribes to `filters` (an array of strings) with the options
+    /// byte of SUBSCRIBE; resolves with the reason code of each.
+    pub fn subscribe(&self, filters: Array, options: u8, properties: Vec<u8>) -> Promise {
         self.command(|d| {
-            let o = parsed?;
-            let timeout = o.timeout.unwrap_or(30_000);
-            let publish = Publish {
-                qos: o.qos()?,
-                topic: TopicName::new(topic)
-                    .map_err(|e| Error::new("INVALID_TOPIC", topic_problem(e)))?,
-                properties: o.properties.into_properties()?,
-                payload: payload.into(),
-                ..Publish::default()
-            };
-            let token = d.session.request(now(), publish, timeout)?;
-            Ok(d.promise_for_request(token))
-        })
-    }
-
-    /// Subscribes to `filters` (an array of strings); resolves with the
-    /// reason code of each.
-    pub fn subscribe(&self, filters: Vec<String>, options: JsValue) -> Promise {
-        let parsed = options::parse::<SubscribeOptions>(options);
-        self.command(|d| {
-            let (opts, properties) = parsed?.split()?;
+            let options = options::subscription(options);
+            let properties = options::properties(properties, Some(PacketType::Subscribe))?;
             let subscriptions = filters
-                .into_iter()
+                .iter()
                 .map(|filter| Subscription {
-                    filter,
-                    options: opts,
+                    filter: filter.as_string().unwrap_or_default(),
+                    options,
                 })
                 .collect();
             let token = d.session.subscribe(now(), subscriptions, properties)?;
@@ -124,8 +116,12 @@ impl WasmClient {
     }
 
     /// Unsubscribes from `filters`; resolves with the reason code of each.
-    pub fn unsubscribe(&self, filters: Vec<String>) -> Promise {
+    pub fn unsubscribe(&self, filters: Array) -> Promise {
         self.command(|d| {
+            let filters = filters
+                .iter()
+                .map(|f| f.as_string().unwrap_or_default())
+                .collect();
             let token = d
                 .session
                 .unsubscribe(now(), filters, Properties::default())?;
@@ -148,46 +144,39 @@ impl WasmClient {
         })
     }
 
-    /// Sends DISCONNECT and stops, once in-flight messages are settled
+    /// Sends DISCONNECT with `reason_code` and `properties` (from `endArgs`
+    /// in `js/options.js`) and stops, once in-flight messages are settled
     /// (at once with `force`). Resolves when done.
-    pub fn end(&self, force: bool, options: JsValue) -> Promise {
-        let parsed = options::parse::<EndOptions>(options);
+    pub fn end(&self, force: bool, reason_code: u8, properties: Vec<u8>) -> Promise {
         with_driver(&self.driver, |d| {
             // Ending twice is harmless.
             if d.is_ended() {
                 return Promise::resolve(&JsValue::UNDEFINED);
             }
-            Self::end_with(d, force, parsed).unwrap_or_else(|e| Promise::reject(&d.error(&e)))
+            Self::end_with(d, force, reason_code, properties)
+                .unwrap_or_else(|e| Promise::reject(&d.error(&e)))
         })
     }
 
     fn end_with(
         d: &mut Driver,
         force: bool,
-        parsed: Result<EndOptions, Error>,
+        reason_code: u8,
+        properties: Vec<u8>,
     ) -> Result<Promise, Error> {
-        let o = parsed?;
-        let reason = ReasonCode::from_u8(o.reason_code.unwrap_or(0))
+        let reason = ReasonCode::from_u8(reason_code)
             .filter(|r| r.is_valid_for(PacketType::Disconnect))
             .ok_or_else(|| Error::options("reasonCode", "is not a DISCONNECT reason code"))?;
-        let properties = Properties {
-            user_properties: o.user_properties,
-            reason_string: o.reason_string,
-            ..Properties::default()
-        };
-        // What the codec would refuse (U+0000 in a string …) is refused now.
+        let mut properties = options::properties(properties, Some(PacketType::Disconnect))?;
+        let expiry = properties.session_expiry_interval.take();
+        // What the codec would refuse (a reason code MQTT 3.1.1 lacks …) is refused now.
         let probe = Disconnect {
             reason_code: reason,
             properties: properties.clone(),
         };
         probe
             .encode(d.session.protocol_version(), &mut Vec::new())
-            .map_err(|e| {
-                let mut error = Error::from(wasmqtt_session::UsageError::Encode(e));
-                error.code = "INVALID_OPTIONS";
-                error
-            })?;
-        let expiry = o.session_expiry_interval;
+            .map_err(|e| Error::encode_options(&e))?;
         let connect_expiry = d.session.options().properties.session_expiry_interval;
         // [MQTT-3.14.2-2]: a session that ends with the connection cannot be extended.
         if connect_expiry.unwrap_or(0) == 0 && expiry.is_some_and(|e| e > 0) {

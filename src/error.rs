@@ -36,6 +36,14 @@ impl Error {
         )
     }
 
+    /// Options making a packet the codec refuses.
+    pub(crate) fn encode_options(e: &EncodeError) -> Self {
+        Self::new(
+            "INVALID_OPTIONS",
+            concat(&["cannot encode packet: ", encode_problem(e)]),
+        )
+    }
+
     /// Builds `new MqttError(message, code, reasonCode)` with the wrapper's class.
     pub(crate) fn to_js(&self, class: &Function) -> JsValue {
         let args = Array::of3(

@@ -1,37 +1,12 @@
 //! The browser WebSocket: binary frames, subprotocol `mqtt`; its event
 //! handlers live exactly as long as this value, and dropping it closes it.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use crate::js::Callback;
-
-#[wasm_bindgen]
-extern "C" {
-    /// The WHATWG `URL` class, on pages and in workers alike.
-    #[wasm_bindgen(js_name = URL)]
-    type Url;
-    #[wasm_bindgen(constructor, js_class = "URL", catch)]
-    fn new(url: &str) -> Result<Url, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn protocol(this: &Url) -> String;
-}
-
-/// Refuses what `new WebSocket(url)` would: an unparsable URL, or one that
-/// is not `ws:` or `wss:` (or `http:`/`https:`, which browsers map to them).
-pub(crate) fn check_url(url: &str) -> Result<(), crate::error::Error> {
-    let problem = match Url::new(url) {
-        Err(_) => "is not a valid URL",
-        Ok(u) => match u.protocol().as_str() {
-            "ws:" | "wss:" | "http:" | "https:" => return Ok(()),
-            _ => "must be a ws:// or wss:// URL",
-        },
-    };
-    Err(crate::error::Error::options("url", problem))
-}
 
 /// What a socket tells its owner.
 pub(crate) trait SocketEvents {

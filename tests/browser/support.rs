@@ -7,10 +7,105 @@ use std::future::Future;
 use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
-use js_sys::{Array, Function, Object, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasmqtt::WasmClient;
+
+// The wrapper's option checking and packing: `WasmClient` takes options
+// in the form these give, as `js/index.js` hands them over.
+#[wasm_bindgen(module = "/js/options.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = connectArgs)]
+    fn connect_args(url: &str, options: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = publishArgs)]
+    fn publish_args(options: &JsValue, request: bool) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = subscribeArgs)]
+    fn subscribe_args(options: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = endArgs)]
+    fn end_args(options: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// A `WasmClient` taking plain option objects, as `MqttClient` in
+/// `js/index.js` does: they go through `js/options.js` first, and a bad
+/// one rejects with its `MqttError`.
+pub struct Client(pub WasmClient);
+
+fn u8_at(a: &Array, i: u32) -> u8 {
+    a.get(i).as_f64().unwrap_or(0.0) as u8
+}
+
+fn bytes_at(a: &Array, i: u32) -> Vec<u8> {
+    to_bytes(&a.get(i))
+}
+
+fn strings(filters: Vec<String>) -> Array {
+    filters.iter().map(|f| JsValue::from_str(f)).collect()
+}
+
+impl Client {
+    fn send(&self, topic: &str, payload: Vec<u8>, options: JsValue, request: bool) -> Promise {
+        match publish_args(&options, request) {
+            Ok(a) => self.0.publish(
+                topic,
+                payload,
+                u8_at(&a, 0),
+                a.get(1).is_truthy(),
+                bytes_at(&a, 2),
+                a.get(3).as_f64().unwrap_or(-1.0),
+            ),
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    pub fn publish(&self, topic: &str, payload: Vec<u8>, options: JsValue) -> Promise {
+        self.send(topic, payload, options, false)
+    }
+
+    pub fn request(&self, topic: &str, payload: Vec<u8>, options: JsValue) -> Promise {
+        self.send(topic, payload, options, true)
+    }
+
+    pub fn subscribe(&self, filters: Vec<String>, options: JsValue) -> Promise {
+        match subscribe_args(&options) {
+            Ok(a) => self
+                .0
+                .subscribe(strings(filters), u8_at(&a, 0), bytes_at(&a, 1)),
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    pub fn unsubscribe(&self, filters: Vec<String>) -> Promise {
+        self.0.unsubscribe(strings(filters))
+    }
+
+    pub fn end(&self, force: bool, options: JsValue) -> Promise {
+        match end_args(&options) {
+            Ok(a) => self.0.end(force, u8_at(&a, 0), bytes_at(&a, 1)),
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.0.connected()
+    }
+
+    pub fn client_id(&self) -> String {
+        self.0.client_id()
+    }
+
+    pub fn server(&self) -> JsValue {
+        self.0.server()
+    }
+
+    pub fn metrics(&self) -> JsValue {
+        self.0.metrics()
+    }
+
+    pub fn wake(&self) {
+        self.0.wake();
+    }
+}
 
 /// How long to wait for something that should happen.
 pub const WAIT_MS: u32 = 5_000;
@@ -218,7 +313,7 @@ impl Received {
 /// A `WasmClient` with recorded events and messages. Dropping it ends the
 /// client at once, so a failed test does not leave it reconnecting.
 pub struct TestClient {
-    pub client: WasmClient,
+    pub client: Client,
     /// Every event as (name, first argument), in order; `event` takes them out.
     events: Log<(String, JsValue)>,
     /// Names of every event ever emitted, in order (never taken out).
@@ -290,7 +385,12 @@ impl TestClient {
             ("MqttError", error_class().into()),
         ];
         hooks.extend(extra.iter().cloned());
-        let client = WasmClient::new(url.to_owned(), options, obj(&hooks))?;
+        let args = connect_args(url, &options)?;
+        let client = Client(WasmClient::new(
+            url.to_owned(),
+            args.get(0).unchecked_into(),
+            obj(&hooks),
+        )?);
         Ok(Self {
             client,
             events,

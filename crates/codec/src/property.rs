@@ -265,6 +265,15 @@ impl Properties {
         self.content_len() == 0
     }
 
+    /// Reads a Property Length and the properties it covers, allowed in
+    /// `packet` (`None`: Will Properties), and nothing after them.
+    pub fn decode_list(buf: Bytes, packet: Option<PacketType>) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(buf);
+        let p = Self::decode(&mut r, packet.map_or(Scope::Will, Scope::Packet))?;
+        r.finish()?;
+        Ok(p)
+    }
+
     /// Reads a Property Length and the properties it covers.
     pub(crate) fn decode(r: &mut Reader, scope: Scope) -> Result<Self, DecodeError> {
         let len = r.varint()?;

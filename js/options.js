@@ -1,0 +1,254 @@
+// wasmqtt: options checked and packed for the wasm client. An error names
+// the field by its path (`will.qos`); the wasm gets already-valid values,
+// with MQTT 5.0 properties in their wire form.
+
+/** Every failure: `code` is stable, `reasonCode` is the MQTT reason code if any. */
+export class MqttError extends Error {
+  constructor(message, code, reasonCode) {
+    super(message);
+    this.name = 'MqttError';
+    this.code = code;
+    this.reasonCode = reasonCode;
+  }
+}
+
+const encoder = new TextEncoder();
+
+const fail = (field, problem) => {
+  throw new MqttError(`invalid option ${field}: ${problem}`, 'INVALID_OPTIONS');
+};
+
+/** A payload or binary option as a Uint8Array (`undefined` if absent). */
+export function bytes(value, field) {
+  if (value == null) return undefined;
+  if (typeof value === 'string') return encoder.encode(value);
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return fail(field, 'expected a string or Uint8Array');
+}
+
+// Checks: (value, field) => the value to use. `null` and `undefined`
+// never reach them: they mean "not set".
+const uint = (max, problem = `must be an integer from 0 to ${max}`, min = 0) =>
+  (v, f) => (Number.isInteger(v) && v >= min && v <= max ? v : fail(f, problem));
+const U16 = uint(65535);
+const U32 = uint(4294967295);
+const POSITIVE16 = uint(65535, 'must be a positive integer', 1);
+const POSITIVE32 = uint(4294967295, 'must be a positive integer', 1);
+const MILLIS = uint(2 ** 53 - 1, 'must be a non-negative integer');
+const ZERO_TO_TWO = uint(2, 'must be 0, 1 or 2');
+const BOOL = (v, f) => (typeof v === 'boolean' ? v : fail(f, 'must be true or false'));
+const STR = (v, f) => (typeof v === 'string' ? v : fail(f, 'must be a string'));
+const TOPIC = (v, f) => {
+  STR(v, f);
+  if (v === '') fail(f, 'topic is empty');
+  if (/[+#]/.test(v)) fail(f, 'topic name contains a wildcard');
+  if (v.includes('\0')) fail(f, 'topic contains a null character');
+  return v;
+};
+const PAIRS = (v, f) => {
+  const list = Array.isArray(v)
+    ? v
+    : Object.entries(typeof v === 'object' ? v : fail(f, 'must be an array of [string, string] pairs'))
+      .flatMap(([k, x]) => (Array.isArray(x) ? x : [x]).map((one) => [k, String(one)]));
+  for (const p of list) {
+    if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'string') {
+      fail(f, 'must be an array of [string, string] pairs');
+    }
+  }
+  return list;
+};
+
+const join = (path, k) => (path ? `${path}.${k}` : k);
+
+/** The set fields of `o` (absent: none), each checked by `schema`; an unknown one is an error. */
+function read(o, path, schema) {
+  const out = {};
+  if (o == null) return out;
+  if (typeof o !== 'object') fail(path || 'options', 'must be an object');
+  for (const k of Object.keys(o)) {
+    const field = join(path, k);
+    if (!schema[k]) fail(field, 'is not a known option');
+    if (o[k] != null) out[k] = schema[k](o[k], field);
+  }
+  return out;
+}
+
+// Properties: [identifier, check] by option name (MQTT 5.0 section 2.2.2.2).
+const MESSAGE = {
+  payloadFormatIndicator: [0x01, BOOL],
+  messageExpiryInterval: [0x02, U32],
+  contentType: [0x03, STR],
+  responseTopic: [0x08, TOPIC],
+  correlationData: [0x09, bytes],
+  userProperties: [0x26, PAIRS],
+};
+const WILL = { ...MESSAGE, willDelayInterval: [0x18, U32] };
+const CONNECT = {
+  sessionExpiryInterval: [0x11, U32],
+  receiveMaximum: [0x21, POSITIVE16],
+  maximumPacketSize: [0x27, POSITIVE32],
+  topicAliasMaximum: [0x22, U16],
+  requestResponseInformation: [0x19, BOOL],
+  requestProblemInformation: [0x17, BOOL],
+  userProperties: [0x26, PAIRS],
+  authenticationMethod: [0x15, STR],
+  authenticationData: [0x16, bytes],
+};
+
+const varint = (n) => {
+  const out = [];
+  do {
+    const low = n % 128;
+    n = Math.floor(n / 128);
+    out.push(n ? low | 128 : low);
+  } while (n);
+  return out;
+};
+
+/**
+ * Checks the fields of `o` by `table` (name: [property identifier or 0,
+ * check]) and encodes the properties as MQTT puts them on the wire:
+ * Property Length, then each. Returns [the checked fields, the bytes].
+ */
+function properties(o, path, table) {
+  const schema = {};
+  for (const k in table) schema[k] = table[k][1];
+  const checked = read(o, path, schema);
+  const parts = [];
+  let length = 0;
+  const put = (a) => { parts.push(a); length += a.length; };
+  const blob = (b, f) => {
+    if (b.length > 65535) fail(f, 'is longer than 65535 bytes');
+    put([b.length >> 8, b.length & 255]);
+    put(b);
+  };
+  for (const k in checked) {
+    const [id] = table[k];
+    const v = checked[k];
+    const f = join(path, k);
+    if (!id) continue;
+    if (Array.isArray(v)) {
+      for (const [key, value] of v) {
+        put([id]);
+        blob(encoder.encode(key), f);
+        blob(encoder.encode(value), f);
+      }
+    } else if (id === 0x0b) put([id, ...varint(v)]);
+    else if (typeof v === 'boolean') put([id, +v]);
+    else if (typeof v === 'string') { put([id]); blob(encoder.encode(v), f); }
+    else if (v instanceof Uint8Array) { put([id]); blob(v, f); }
+    else if (id === 0x21 || id === 0x22) put([id, v >> 8, v & 255]);
+    else put([id, v >>> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255]);
+  }
+  const head = varint(length);
+  const bytes = new Uint8Array(head.length + length);
+  bytes.set(head);
+  let i = head.length;
+  for (const a of parts) { bytes.set(a, i); i += a.length; }
+  return [checked, bytes];
+}
+
+const object = (v, f) => (typeof v === 'object' ? v : fail(f, 'must be an object'));
+
+/**
+ * `new WasmClient(url, ...connectArgs(url, options))`: the URL checked and
+ * the options as an array in the order `src/options.rs` reads them.
+ */
+export function connectArgs(url, options) {
+  let problem;
+  try {
+    problem = /^(wss?|https?):$/.test(new URL(url).protocol) ? '' : 'must be a ws:// or wss:// URL';
+  } catch {
+    problem = 'is not a valid URL';
+  }
+  if (problem) fail('url', problem);
+  const o = read(options, '', {
+    clientId: STR,
+    username: STR,
+    password: bytes,
+    keepalive: U16,
+    clean: BOOL,
+    connectTimeout: MILLIS,
+    pingTimeout: MILLIS,
+    protocolVersion: (v, f) => (v === 4 || v === 5 ? v : fail(f, 'must be 4 or 5')),
+    will: object,
+    properties: object,
+    reconnect: (v, f) => (typeof v === 'boolean' || typeof v === 'object' ? v : fail(f, 'must be a boolean or an object')),
+    resubscribe: BOOL,
+    requeueUnacked: BOOL,
+    queue: object,
+    autoTopicAlias: BOOL,
+    credentials: (v, f) => (typeof v === 'function' ? v : fail(f, 'must be a function')),
+    // For tests: fixed reconnect jitter, a fraction from 0 to 1.
+    randomSeed: (v, f) => (typeof v === 'number' ? v : fail(f, 'must be a number')),
+  });
+  let will;
+  if (o.will) {
+    const w = read(o.will, 'will', {
+      topic: TOPIC,
+      payload: bytes,
+      qos: ZERO_TO_TWO,
+      retain: BOOL,
+      properties: object,
+    });
+    if (w.topic === undefined) fail('will.topic', 'is required');
+    will = [w.topic, w.payload ?? new Uint8Array(), w.qos ?? 0, w.retain ?? false,
+      properties(w.properties, 'will.properties', WILL)[1]];
+  }
+  let reconnect = o.reconnect;
+  if (typeof reconnect === 'object') {
+    const r = read(reconnect, 'reconnect', {
+      initialDelay: MILLIS, maxDelay: MILLIS, maxAttempts: U32, resetAfter: MILLIS,
+    });
+    reconnect = [r.initialDelay, r.maxDelay, r.maxAttempts, r.resetAfter];
+  }
+  const queue = read(o.queue, 'queue', { limit: U32, qos0: BOOL });
+  const seed = new Uint32Array(1);
+  globalThis.crypto?.getRandomValues?.(seed);
+  return [[
+    o.clientId, o.username, o.password, o.keepalive, o.clean, o.connectTimeout,
+    o.pingTimeout, o.protocolVersion, will, properties(o.properties, 'properties', CONNECT)[1],
+    reconnect, o.resubscribe, o.requeueUnacked, queue.limit, queue.qos0, o.autoTopicAlias,
+    o.randomSeed ?? (seed[0] / 2 ** 32 || Math.random()),
+  ]];
+}
+
+/**
+ * `publish(topic, payload, ...publishArgs(options, request))`: QoS, retain,
+ * properties and, for a request, the timeout in ms (-1 for a publish).
+ */
+export function publishArgs(options, request) {
+  const [o] = properties(options, '', {
+    qos: [0, ZERO_TO_TWO], retain: [0, BOOL], properties: [0, object], timeout: [0, MILLIS],
+  });
+  if (o.properties?.willDelayInterval != null) fail('properties.willDelayInterval', 'is only for the will');
+  return [o.qos ?? 0, !request && (o.retain ?? false),
+    properties(o.properties, 'properties', MESSAGE)[1], request ? o.timeout ?? 30000 : -1];
+}
+
+/** `subscribe(filters, ...subscribeArgs(options))`: the options byte and the properties. */
+export function subscribeArgs(options) {
+  const [o, props] = properties(options, '', {
+    qos: [0, ZERO_TO_TWO],
+    nl: [0, BOOL],
+    rap: [0, BOOL],
+    rh: [0, ZERO_TO_TWO],
+    // A Variable Byte Integer, 0 excluded.
+    subscriptionIdentifier: [0x0b, uint(268435455, 'must be an integer from 1 to 268435455', 1)],
+    userProperties: [0x26, PAIRS],
+  });
+  return [(o.qos ?? 0) | (o.nl ? 4 : 0) | (o.rap ? 8 : 0) | ((o.rh ?? 0) << 4), props];
+}
+
+/** `end(force, ...endArgs(options))`: the reason code and the properties. */
+export function endArgs(options) {
+  const [o, props] = properties(options, '', {
+    reasonCode: [0, uint(255)],
+    sessionExpiryInterval: [0x11, U32],
+    userProperties: [0x26, PAIRS],
+    reasonString: [0x1f, STR],
+  });
+  return [o.reasonCode ?? 0, props];
+}
