@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package's wasm: cargo (release, size-tuned), wasm-bindgen
 # --target web into pkg/, binaryen's wasm-opt -Oz, then shorter names for
-# what the wasm and the glue share, and a minified glue. Prints the sizes.
+# what the wasm and the glue share, and one minified module for the JS
+# (pkg/index.js, the package's entry point). Prints the sizes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,8 +21,13 @@ node scripts/minify-names.mjs pkg/wasmqtt_bg.wasm pkg/wasmqtt.js
 # The glue is generated code: ship it minified.
 node_modules/.bin/esbuild pkg/wasmqtt.js --minify --format=esm --log-level=warning \
     --allow-overwrite --outfile=pkg/wasmqtt.js
+# What the package ships: the JS API, option checks and glue as one
+# minified module. Its `new URL('../pkg/wasmqtt_bg.wasm', import.meta.url)`
+# still points at the wasm from pkg/, and bundlers follow that pattern.
+node_modules/.bin/esbuild js/index.js --bundle --minify --format=esm \
+    --log-level=warning --outfile=pkg/index.js
 total=0
-for f in pkg/wasmqtt_bg.wasm pkg/wasmqtt.js js/index.js js/options.js; do
+for f in pkg/wasmqtt_bg.wasm pkg/index.js; do
     gz=$(gzip -9c "$f" | wc -c)
     total=$((total + gz))
     printf '%-24s %8d bytes raw %8d gzip -9\n' "$f" "$(wc -c < "$f")" "$gz"

@@ -74,7 +74,7 @@ test('npm pack → install into a Vite 7 project → vite build → runs in Chro
   // 1. Pack: exactly the files the package needs.
   const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], root));
   const files = packed[0].files.map((f) => f.path).sort();
-  for (const f of ['js/index.js', 'js/options.js', 'js/index.d.ts', 'pkg/wasmqtt.js', 'pkg/wasmqtt_bg.wasm', 'package.json']) {
+  for (const f of ['pkg/index.js', 'pkg/wasmqtt_bg.wasm', 'js/index.d.ts', 'package.json']) {
     assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
   }
   assert.ok(files.every((f) => !f.startsWith('src/') && !f.startsWith('tests/') && !f.startsWith('crates/')), files.join(', '));
