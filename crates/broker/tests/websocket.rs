@@ -264,3 +264,31 @@ async fn a_stalled_handshake_is_closed_after_the_connect_timeout() {
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_long_burst_of_frames_is_handled_completely() {
+    // More frames than the broker handles between two writes: every one of
+    // them must still be read, in order [MQTT-4.6.0-2].
+    let b = broker().await;
+    let mut ws = Ws::connect(b.ws[0], "burst").await;
+    let count = 300u16;
+    let frames: Vec<Message> = (1..=count)
+        .map(|i| {
+            let mut p = publish("burst/t", QoS::AtLeastOnce, &i.to_be_bytes());
+            p.packet_id = Some(pid(i));
+            Message::binary(bytes_of(&[Packet::Publish(p)]))
+        })
+        .collect();
+    // Queue them all, then flush once, so they arrive together.
+    for f in frames {
+        ws.ws.feed(f).await.expect("queues");
+    }
+    ws.ws.flush().await.expect("sends");
+    for i in 1..=count {
+        match ws.recv().await {
+            Some(Packet::PubAck(a)) => assert_eq!(a.packet_id.get(), i),
+            other => panic!("expected PUBACK {i}, got {other:?}"),
+        }
+    }
+    b.shutdown().await;
+}

@@ -140,7 +140,7 @@ impl Connection {
     /// answered with one write instead of one per frame.
     fn receive_burst(&mut self, first: std::io::Result<Option<Vec<u8>>>) -> Option<End> {
         let mut chunk = first;
-        for _ in 0..MAX_BURST {
+        for handled in 1..=MAX_BURST {
             match chunk {
                 Ok(Some(bytes)) => {
                     if let Some(end) = self.receive(&bytes) {
@@ -149,10 +149,14 @@ impl Connection {
                 }
                 Ok(None) | Err(_) => return Some(End::Abnormal),
             }
+            // Never take a chunk that this call will not handle.
+            if handled == MAX_BURST {
+                break;
+            }
             // `recv` is cancel-safe: a pending read is dropped without loss.
             match self.transport.recv().now_or_never() {
                 Some(next) => chunk = next,
-                None => return None,
+                None => break,
             }
         }
         None
