@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The browser benchmark, in one command:
+#   bash bench/browser/run.sh                 # everything, 3 repetitions
+#   bash bench/browser/run.sh --reps 5 --scenarios qos0-64B,qos0-1KiB
+#   bash bench/browser/run.sh --profile --scenarios qos0-64B --brokers wasmqtt-broker
+# Builds the wasm package (scripts/build-wasm.sh) and the release broker,
+# installs this directory's npm packages (mqtt@5, playwright-core) if missing,
+# stages a snapshot of what the page loads in target/bench/site (so a rebuild
+# of pkg/ mid-run cannot mix versions), then runs run.mjs, which starts
+# wasmqtt-broker and mosquitto on free ports, serves the page, drives
+# /usr/bin/chromium and writes target/bench/browser.json (+ .md).
+# BENCH_SKIP_BUILD=1 reuses pkg/ and target/release/wasmqtt-broker as they are.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+cd "$ROOT"
+
+profile=0
+for a in "$@"; do [[ $a == --profile ]] && profile=1; done
+
+[[ -x node_modules/.bin/wasm-opt ]] || npm ci --no-audit --no-fund
+[[ -d "$HERE/node_modules/playwright-core" && -d "$HERE/node_modules/mqtt" ]] ||
+    (cd "$HERE" && npm install --no-audit --no-fund)
+
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+    bash scripts/build-wasm.sh
+    cargo build --quiet --release -p wasmqtt-broker
+fi
+
+# A snapshot of exactly what a user's page would fetch.
+site=target/bench/site
+rm -rf "$site" && mkdir -p "$site/wasmqtt/js" "$site/wasmqtt/pkg"
+cp js/*.js "$site/wasmqtt/js/"
+cp pkg/wasmqtt.js pkg/wasmqtt_bg.wasm "$site/wasmqtt/pkg/"
+
+args=()
+if ((profile)); then
+    # Same code, with the wasm name section kept so profiles show Rust
+    # function names (wasm-opt drops names unless -g).
+    site=target/bench/site-profile
+    rm -rf "$site" && mkdir -p "$site/wasmqtt/js" "$site/wasmqtt/pkg"
+    cp js/*.js "$site/wasmqtt/js/"
+    wasm-bindgen --target web --no-typescript --out-dir "$site/wasmqtt/pkg" \
+        target/wasm32-unknown-unknown/release/wasmqtt.wasm
+    node_modules/.bin/wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int \
+        --enable-sign-ext --enable-mutable-globals --strip-producers \
+        "$site/wasmqtt/pkg/wasmqtt_bg.wasm" -o "$site/wasmqtt/pkg/wasmqtt_bg.wasm"
+    args=(--site "$ROOT/$site")
+fi
+
+exec node "$HERE/run.mjs" "${args[@]}" "$@"
