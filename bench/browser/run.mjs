@@ -35,6 +35,7 @@ const { values: opt } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'target/bench/browser.json') },
     site: { type: 'string', default: join(ROOT, 'target/bench/site') },
     profile: { type: 'boolean', default: false },
+    entry: { type: 'string' },
     'noise-threshold': { type: 'string', default: '0.25' },
   },
 });
@@ -121,12 +122,14 @@ function runGenerator(broker, sc, topic) {
 }
 
 let runCounter = 0;
+/** URL of the wasmqtt package's entry module, from the staged package.json. */
+let wasmqttEntry = null;
 /** Chromium's main process(es); their trees hold every renderer. */
 let chromiumPids = [];
 
 async function runOne(browser, origin, broker, sc, client, { profile } = {}) {
   const runId = `${Date.now().toString(36)}${(runCounter++).toString(36)}`;
-  const params = { ...sc, client, url: broker.ws, runId, e2eWindow: e2e(sc.size, sc.qos), pubWindow: sc.qos ? 1000 : e2e(sc.size, sc.qos) };
+  const params = { ...sc, client, url: broker.ws, runId, entry: wasmqttEntry, e2eWindow: e2e(sc.size, sc.qos), pubWindow: sc.qos ? 1000 : e2e(sc.size, sc.qos) };
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -189,7 +192,7 @@ async function bundleSize(browser, server, broker, client) {
   try {
     await page.goto(`${server.origin}/index.html`);
     await page.waitForFunction(() => window.bench);
-    await page.evaluate((p) => window.bench.setup(p), { kind: 'rtt', client, url: broker.ws, runId: 'bundle', size: 8, qos: 0, warmup: 1, n: 1 });
+    await page.evaluate((p) => window.bench.setup(p), { kind: 'rtt', client, url: broker.ws, runId: 'bundle', entry: wasmqttEntry, size: 8, qos: 0, warmup: 1, n: 1 });
     await page.evaluate(() => window.bench.teardown());
   } finally {
     await page.close();
@@ -321,7 +324,14 @@ async function main() {
   const brokerNames = opt.brokers.split(',');
   // BENCH_BROKER_BIN: measure another build of the broker (e.g. one with a fix).
   const brokerBin = process.env.BENCH_BROKER_BIN ?? join(ROOT, 'target/release/wasmqtt-broker');
-  if (!existsSync(join(opt.site, 'wasmqtt/pkg/wasmqtt_bg.wasm'))) throw new Error(`no staged wasmqtt in ${opt.site}: run run.sh`);
+  const staged = join(opt.site, 'wasmqtt/package.json');
+  if (!existsSync(staged)) throw new Error(`no staged wasmqtt package in ${opt.site}: run run.sh`);
+  // What `import 'wasmqtt'` resolves to (profiling stages an unbundled entry).
+  const pkg = JSON.parse(readFileSync(staged, 'utf8'));
+  const exp = pkg.exports?.['.'];
+  const entry = opt.entry ?? (typeof exp === 'string' ? exp : exp?.import ?? exp?.default) ?? pkg.module ?? pkg.main;
+  wasmqttEntry = `/wasmqtt/${entry.replace(/^\.\//, '')}`;
+  log(`wasmqtt entry: ${wasmqttEntry}`);
 
   const brokers = [];
   for (const b of brokerNames) {

@@ -27,19 +27,27 @@ if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
     cargo build --quiet --release -p wasmqtt-broker
 fi
 
-# A snapshot of exactly what a user's page would fetch.
+# A snapshot of the npm package as published: package.json and its `files`.
+# The page imports the package's entry module (its `exports`) from there.
 site=target/bench/site
-rm -rf "$site" && mkdir -p "$site/wasmqtt/js" "$site/wasmqtt/pkg"
-cp js/*.js "$site/wasmqtt/js/"
-cp pkg/wasmqtt.js pkg/wasmqtt_bg.wasm "$site/wasmqtt/pkg/"
+rm -rf "$site" && mkdir -p "$site/wasmqtt"
+cp package.json "$site/wasmqtt/"
+node -e 'for (const f of require("./package.json").files) console.log(f)' |
+    while read -r f; do
+        mkdir -p "$site/wasmqtt/$(dirname "$f")"
+        cp -r "$f" "$site/wasmqtt/$f"
+    done
 
 args=()
 if ((profile)); then
     # Same code, with the wasm name section kept so profiles show Rust
     # function names (wasm-opt drops names unless -g).
+    # Unbundled (js/index.js + fresh glue), as the shipped bundle's glue
+    # has renamed imports that only match the shipped wasm.
     site=target/bench/site-profile
     rm -rf "$site" && mkdir -p "$site/wasmqtt/js" "$site/wasmqtt/pkg"
     cp js/*.js "$site/wasmqtt/js/"
+    echo '{ "exports": { ".": "./js/index.js" } }' > "$site/wasmqtt/package.json"
     wasm-bindgen --target web --no-typescript --out-dir "$site/wasmqtt/pkg" \
         target/wasm32-unknown-unknown/release/wasmqtt.wasm
     node_modules/.bin/wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int \

@@ -40,7 +40,7 @@ function makePayload(size) {
 
 async function open(role, handler, using = adapter) {
   const id = `${params.client}-${role}-${params.runId}`;
-  const c = await using.open(params.url, id, handler);
+  const c = await using.open(params.url, id, handler, params);
   clients.push(c);
   return c;
 }

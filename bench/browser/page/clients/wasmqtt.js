@@ -1,10 +1,13 @@
-// wasmqtt as a user loads it: the npm package's ES module, which fetches its wasm.
-import { connectAsync, init } from '/wasmqtt/js/index.js';
+// wasmqtt as a user loads it: the npm package's entry module (the `exports`
+// of the staged package.json, e.g. pkg/index.js), which fetches its wasm.
 
 export const name = 'wasmqtt';
 
-export async function open(url, clientId, onMessage) {
-  const client = await connectAsync(url, { clientId, keepalive: 60, reconnect: false });
+let lib = null;
+
+export async function open(url, clientId, onMessage, params) {
+  lib ??= await import(params.entry);
+  const client = await lib.connectAsync(url, { clientId, keepalive: 60, reconnect: false });
   client.on('message', (topic, payload) => onMessage(payload.length));
   return {
     receiveMaximum: client.server?.receiveMaximum ?? 65535,
@@ -18,6 +21,6 @@ export async function open(url, clientId, onMessage) {
 
 /** Bytes of wasm linear memory (not part of the JS heap). */
 export async function wasmMemory() {
-  const wasm = await init();
-  return wasm.memory.buffer.byteLength;
+  const wasm = await lib?.init?.();
+  return wasm?.memory?.buffer.byteLength ?? 0;
 }
