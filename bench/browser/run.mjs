@@ -5,6 +5,9 @@
 //
 //   node run.mjs [--reps 3] [--scenarios qos0-64B,rtt-qos0] [--brokers wasmqtt-broker,mosquitto]
 //                [--clients wasmqtt,mqttjs,floor] [--out FILE] [--profile]
+//                [--site DIR] [--entry PATH] [--noise-threshold CORES]
+// Environment: BENCH_BROKER_BIN (another wasmqtt-broker build),
+// BENCH_MOSQUITTO_CONF ("opt value; opt value" added to mosquitto's config).
 //
 // Every run gets a fresh page. Clients alternate within each repetition
 // (A B C A B C ...). Writes JSON (default target/bench/browser.json) and

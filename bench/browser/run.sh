@@ -18,9 +18,10 @@ cd "$ROOT"
 profile=0
 for a in "$@"; do [[ $a == --profile ]] && profile=1; done
 
-[[ -x node_modules/.bin/wasm-opt ]] || npm ci --no-audit --no-fund
+# Root devDependencies scripts/build-wasm.sh uses (binaryen, esbuild).
+[[ -x node_modules/.bin/wasm-opt && -x node_modules/.bin/esbuild ]] || npm ci --no-audit --no-fund
 [[ -d "$HERE/node_modules/playwright-core" && -d "$HERE/node_modules/mqtt" ]] ||
-    (cd "$HERE" && npm install --no-audit --no-fund)
+    (cd "$HERE" && npm ci --no-audit --no-fund)
 
 if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
     bash scripts/build-wasm.sh
