@@ -1,5 +1,6 @@
 // wasmqtt: MQTT 5.0 for the browser. A thin typed layer over the wasm client.
 import initWasm, { WasmClient } from '../pkg/wasmqtt.js';
+import { Connection } from './bridge.js';
 import { MqttError, bytes, connectArgs, publishArgs, subscribeArgs, endArgs } from './options.js';
 
 export { MqttError };
@@ -20,6 +21,9 @@ function filterList(filters) {
   if (!Array.isArray(list) || list.length === 0 || !list.every((f) => typeof f === 'string')) {
     throw new MqttError('invalid topic filter: expected a string or a non-empty array of strings', 'INVALID_FILTER');
   }
+  if (list.some((f) => f.includes('\0'))) {
+    throw new MqttError('invalid topic filter: topic contains a null character', 'INVALID_FILTER');
+  }
   return list;
 }
 
@@ -33,7 +37,7 @@ function asMqttError(e, code, what) {
 
 /** An MQTT connection. Events: connect, message, reconnecting, reconnect, offline, close, disconnect, error, end, auth. */
 export class MqttClient {
-  #inner = null;
+  #conn;
   #ready;
   #listeners = new Map();
   #handlers = new Map();
@@ -48,15 +52,15 @@ export class MqttClient {
     } catch (e) {
       optionsError = e;
     }
-    const hooks = {
-      emit: (name, a, b) => this.emit(name, a, b),
+    this.#conn = new Connection({
+      emit: (name, a) => (a === undefined ? this.emit(name) : this.emit(name, a)),
       message: (topic, payload, packet, filters) => this.#dispatch(topic, payload, packet, filters),
       MqttError,
       credentials: options?.credentials,
-    };
+    });
     this.#ready = optionsError ? Promise.reject(optionsError) : init().then(
       () => {
-        this.#inner = new WasmClient(String(url), ...args, hooks);
+        this.#conn.start((hooks) => new WasmClient(String(url), ...args, hooks));
         this.#watchEnvironment();
       },
       (e) => { throw asMqttError(e, 'INIT_FAILED', 'cannot load the wasm module'); },
@@ -65,26 +69,25 @@ export class MqttClient {
     this.#ready.catch((e) => queueMicrotask(() => this.emit('error', e)));
   }
 
-  get connected() { return this.#inner?.connected ?? false; }
-  get clientId() { return this.#inner?.clientId; }
+  get connected() { return this.#conn.connected; }
+  get clientId() { return this.#conn.clientId; }
   /** The server's limits from CONNACK. */
-  get server() { return this.#inner?.server; }
+  get server() { return this.#conn.server; }
   /** Traffic counters: bytes, messages, in flight, queued, reconnects, round-trip time. */
-  get metrics() { return this.#inner?.metrics; }
+  get metrics() { return this.#conn.metrics; }
 
+  // Listener lists are replaced, never changed, so `emit` walks them
+  // without copying.
   on(event, listener) {
-    let set = this.#listeners.get(event);
-    if (!set) this.#listeners.set(event, (set = new Set()));
-    set.add(listener);
+    const list = this.#listeners.get(event) ?? [];
+    if (!list.includes(listener)) this.#listeners.set(event, [...list, listener]);
     return this;
   }
 
   off(event, listener) {
-    const set = this.#listeners.get(event);
-    if (set) {
-      // A `once` listener is registered wrapped; `off` takes either.
-      for (const l of set) if (l === listener || l.listener === listener) set.delete(l);
-    }
+    const list = this.#listeners.get(event);
+    // A `once` listener is registered wrapped; `off` takes either.
+    if (list) this.#listeners.set(event, list.filter((l) => l !== listener && l.listener !== listener));
     return this;
   }
 
@@ -95,13 +98,13 @@ export class MqttClient {
   }
 
   emit(event, ...args) {
-    const set = this.#listeners.get(event);
-    if (!set || set.size === 0) {
+    const list = this.#listeners.get(event);
+    if (!list?.length) {
       // An unheard error is still worth a line in the console.
       if (event === 'error') console.warn('wasmqtt:', args[0]);
       return false;
     }
-    for (const listener of [...set]) {
+    for (const listener of list) {
       try { listener(...args); } catch (e) { queueMicrotask(() => { throw e; }); }
     }
     return true;
@@ -109,13 +112,13 @@ export class MqttClient {
 
   async publish(topic, payload, options) {
     await this.#ready;
-    return this.#inner.publish(topic, bytes(payload ?? '', 'payload'), ...publishArgs(options));
+    return this.#conn.publish(topic, bytes(payload ?? '', 'payload'), ...publishArgs(options));
   }
 
   /** Publishes with a Response Topic and Correlation Data; resolves with the response. */
   async request(topic, payload, options) {
     await this.#ready;
-    return this.#inner.publish(topic, bytes(payload ?? '', 'payload'), ...publishArgs(options, true));
+    return this.#conn.publish(topic, bytes(payload ?? '', 'payload'), ...publishArgs(options, true));
   }
 
   /**
@@ -128,7 +131,7 @@ export class MqttClient {
     await this.#ready;
     if (handler) for (const f of list) this.#addHandler(f, handler);
     try {
-      const codes = await this.#inner.subscribe(list, ...subscribeArgs(options));
+      const codes = await this.#conn.subscribe(list, ...subscribeArgs(options));
       return list.map((topic, i) => codes[i] < 0x80
         ? { topic, qos: codes[i] }
         : { topic, reasonCode: codes[i] });
@@ -142,7 +145,7 @@ export class MqttClient {
     const list = filterList(filters);
     await this.#ready;
     for (const f of list) this.#handlers.delete(f);
-    return this.#inner.unsubscribe(list);
+    return this.#conn.unsubscribe(list);
   }
 
   /**
@@ -182,15 +185,14 @@ export class MqttClient {
   /** Answers an `auth` challenge (enhanced authentication) or starts re-authentication. */
   async auth(data) {
     await this.#ready;
-    this.#inner.auth(bytes(data, 'data'));
+    return this.#conn.auth(bytes(data, 'data'));
   }
 
   /** Disconnects once in-flight messages are settled (at once with force). */
   async end(force = false, options) {
     if (typeof force === 'object') [force, options] = [false, force];
-    await this.#ready.catch(() => {});
-    if (!this.#inner) return;
-    await this.#inner.end(Boolean(force), ...endArgs(options));
+    if (await this.#ready.then(() => false, () => true)) return;
+    await this.#conn.end(Boolean(force), ...endArgs(options));
     this.#unwatch?.();
   }
 
@@ -208,9 +210,11 @@ export class MqttClient {
     if (set?.size === 0) this.#handlers.delete(filter);
   }
 
+  // `emit('message', ...)` without its arguments array: this runs for every message.
   #dispatch(topic, payload, packet, filters) {
-    packet.payload = payload;
-    this.emit('message', topic, payload, packet);
+    for (const listener of this.#listeners.get('message') ?? []) {
+      try { listener(topic, payload, packet); } catch (e) { queueMicrotask(() => { throw e; }); }
+    }
     for (const f of filters) {
       const set = this.#handlers.get(f);
       if (set) for (const h of [...set]) {
@@ -223,7 +227,7 @@ export class MqttClient {
 
   // Reconnect at once when the network or the tab comes back.
   #watchEnvironment() {
-    const wake = () => this.#inner?.wake();
+    const wake = () => this.#conn.wake();
     const onVisible = () => { if (globalThis.document?.visibilityState === 'visible') wake(); };
     globalThis.addEventListener?.('online', wake);
     globalThis.document?.addEventListener?.('visibilitychange', onVisible);

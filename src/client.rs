@@ -3,19 +3,20 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Array, Function, Promise, Reflect};
+use js_sys::{Array, Function, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasmqtt_codec::{
     Auth, Disconnect, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
 };
 use wasmqtt_session::Session;
 
-use crate::convert;
 use crate::driver::{now, with_driver, Driver, Hooks, Shared};
 use crate::error::{topic_problem, Error};
+use crate::events::Out;
 use crate::options;
 
-/// One MQTT connection, reconnecting as configured.
+/// One MQTT connection, reconnecting as configured. Commands take an id
+/// from JS and settle through the records of `events.rs`.
 #[wasm_bindgen]
 pub struct WasmClient {
     driver: Shared,
@@ -31,28 +32,26 @@ fn function(hooks: &JsValue, name: &str) -> Option<Function> {
 impl WasmClient {
     /// Starts connecting to `url`. `options` is what `connectArgs` in
     /// `js/options.js` makes of the URL and the options (it checks both);
-    /// `hooks` holds `emit`, `message`, `MqttError` and optionally
-    /// `credentials`.
+    /// `hooks` holds `events` and optionally `credentials`. Options the
+    /// codec refuses throw an error record (a `Uint8Array`).
     #[wasm_bindgen(constructor)]
     pub fn new(url: String, options: Array, hooks: JsValue) -> Result<WasmClient, JsValue> {
-        let (Some(emit), Some(message), Some(error_class)) = (
-            function(&hooks, "emit"),
-            function(&hooks, "message"),
-            function(&hooks, "MqttError"),
-        ) else {
+        let Some(events) = function(&hooks, "events") else {
             return Err(JsValue::from(js_sys::TypeError::new(
                 "hooks are incomplete",
             )));
         };
         let hooks = Hooks {
-            emit,
-            message,
+            events,
             credentials: function(&hooks, "credentials"),
-            error_class,
         };
         let options = match options::connect(&options) {
             Ok(o) => o,
-            Err(e) => return Err(e.to_js(&hooks.error_class)),
+            Err(e) => {
+                let mut out = Out::default();
+                e.write(&mut out);
+                return Err(Uint8Array::from(&out.0[..]).into());
+            }
         };
         let driver = Driver::new(Session::new(options), url, hooks);
         with_driver(&driver, Driver::open);
@@ -63,16 +62,18 @@ impl WasmClient {
     /// socket). With a `timeout` (ms) of 0 or more, publishes a request and
     /// resolves with the response message. The options come from
     /// `publishArgs` in `js/options.js`; `properties` in their wire form.
+    #[allow(clippy::too_many_arguments)]
     pub fn publish(
         &self,
+        id: u32,
         topic: &str,
         payload: Vec<u8>,
         qos: u8,
         retain: bool,
         properties: Vec<u8>,
         timeout: f64,
-    ) -> Promise {
-        self.command(|d| {
+    ) {
+        self.command(id, |d| {
             let publish = Publish {
                 qos: options::qos(qos),
                 retain,
@@ -84,86 +85,92 @@ impl WasmClient {
             };
             if timeout >= 0.0 {
                 let token = d.session.request(now(), publish, timeout as u64)?;
-                return Ok(d.promise_for_request(token));
+                d.await_request(id, token);
+                return Ok(());
             }
             let qos = publish.qos;
             let token = d.session.publish(now(), publish)?;
-            Ok(if qos == QoS::AtMostOnce && d.session.is_connected() {
+            if qos == QoS::AtMostOnce && d.session.is_connected() {
                 // Settled when the bytes reach the socket, for backpressure.
-                d.promise_on_flush()
+                d.await_flush(id);
             } else {
-                d.promise_for(token)
-            })
-        })
+                d.await_token(id, token);
+            }
+            Ok(())
+        });
     }
 
-    /// Subscribes to `filters` (an array of strings) with the options
-    /// byte of SUBSCRIBE; resolves with the reason code of each.
-    pub fn subscribe(&self, filters: Array, options: u8, properties: Vec<u8>) -> Promise {
-        self.command(|d| {
+    /// Subscribes to `filters` (joined by U+0000, which no filter may
+    /// hold) with the options byte of SUBSCRIBE; resolves with the reason
+    /// code of each.
+    pub fn subscribe(&self, id: u32, filters: &str, options: u8, properties: Vec<u8>) {
+        self.command(id, |d| {
             let options = options::subscription(options);
             let properties = options::properties(properties, Some(PacketType::Subscribe))?;
             let subscriptions = filters
-                .iter()
+                .split('\0')
                 .map(|filter| Subscription {
-                    filter: filter.as_string().unwrap_or_default(),
+                    filter: filter.into(),
                     options,
                 })
                 .collect();
             let token = d.session.subscribe(now(), subscriptions, properties)?;
-            Ok(d.promise_for(token))
-        })
+            d.await_token(id, token);
+            Ok(())
+        });
     }
 
-    /// Unsubscribes from `filters`; resolves with the reason code of each.
-    pub fn unsubscribe(&self, filters: Array) -> Promise {
-        self.command(|d| {
-            let filters = filters
-                .iter()
-                .map(|f| f.as_string().unwrap_or_default())
-                .collect();
+    /// Unsubscribes from `filters` (joined by U+0000); resolves with the
+    /// reason code of each.
+    pub fn unsubscribe(&self, id: u32, filters: &str) {
+        self.command(id, |d| {
+            let filters = filters.split('\0').map(Into::into).collect();
             let token = d
                 .session
                 .unsubscribe(now(), filters, Properties::default())?;
-            Ok(d.promise_for(token))
-        })
+            d.await_token(id, token);
+            Ok(())
+        });
     }
 
     /// Answers an AUTH challenge or starts re-authentication.
-    pub fn auth(&self, data: Option<Vec<u8>>) -> Result<(), JsValue> {
-        with_driver(&self.driver, |d| {
+    pub fn auth(&self, id: u32, data: Option<Vec<u8>>) {
+        self.command(id, |d| {
             let mut auth = Auth::default();
             auth.properties.authentication_data = data.map(Into::into);
             // Answering the server's challenge, not starting over.
             if core::mem::take(&mut d.auth_challenge) {
                 auth.reason_code = ReasonCode::ContinueAuthentication;
             }
-            d.session
-                .auth(now(), auth)
-                .map_err(|e| d.error(&Error::from(e)))
-        })
+            d.session.auth(now(), auth)?;
+            d.done(id);
+            Ok(())
+        });
     }
 
     /// Sends DISCONNECT with `reason_code` and `properties` (from `endArgs`
     /// in `js/options.js`) and stops, once in-flight messages are settled
     /// (at once with `force`). Resolves when done.
-    pub fn end(&self, force: bool, reason_code: u8, properties: Vec<u8>) -> Promise {
+    pub fn end(&self, id: u32, force: bool, reason_code: u8, properties: Vec<u8>) {
         with_driver(&self.driver, |d| {
+            d.defer = true;
             // Ending twice is harmless.
             if d.is_ended() {
-                return Promise::resolve(&JsValue::UNDEFINED);
+                return d.done(id);
             }
-            Self::end_with(d, force, reason_code, properties)
-                .unwrap_or_else(|e| Promise::reject(&d.error(&e)))
-        })
+            if let Err(e) = Self::end_with(d, id, force, reason_code, properties) {
+                d.reject(id, &e);
+            }
+        });
     }
 
     fn end_with(
         d: &mut Driver,
+        id: u32,
         force: bool,
         reason_code: u8,
         properties: Vec<u8>,
-    ) -> Result<Promise, Error> {
+    ) -> Result<(), Error> {
         let reason = ReasonCode::from_u8(reason_code)
             .filter(|r| r.is_valid_for(PacketType::Disconnect))
             .ok_or_else(|| Error::options("reasonCode", "is not a DISCONNECT reason code"))?;
@@ -185,7 +192,7 @@ impl WasmClient {
                 "cannot be set when connected with 0",
             ));
         }
-        let promise = d.promise_on_end();
+        d.await_end(id);
         let finish = move |d: &mut Driver| {
             // Checked above; should it fail anyway, a plain DISCONNECT
             // still ends the session.
@@ -204,7 +211,7 @@ impl WasmClient {
         } else {
             d.end_when_idle(Box::new(finish));
         }
-        Ok(promise)
+        Ok(())
     }
 
     /// Whether the connection is up.
@@ -225,19 +232,25 @@ impl WasmClient {
             .unwrap_or_default()
     }
 
-    /// The server's limits and features from CONNACK.
-    #[wasm_bindgen(getter)]
-    pub fn server(&self) -> JsValue {
-        self.driver
-            .try_borrow()
-            .map_or(JsValue::UNDEFINED, |d| convert::server(d.session.server()))
-    }
-
-    /// Traffic and health counters.
-    #[wasm_bindgen(getter)]
-    pub fn metrics(&self) -> JsValue {
-        self.driver.try_borrow().map_or(JsValue::UNDEFINED, |d| {
-            convert::metrics(&d.session.metrics())
+    /// Traffic and health counters, in the order `js/bridge.js` reads
+    /// them (round-trip time NaN when not measured yet).
+    pub fn metrics(&self) -> Vec<f64> {
+        // JS numbers hold integers exactly up to 2^53.
+        self.driver.try_borrow().map_or(Vec::new(), |d| {
+            let m = d.session.metrics();
+            [
+                m.bytes_in as f64,
+                m.bytes_out as f64,
+                m.packets_in as f64,
+                m.packets_out as f64,
+                m.messages_in as f64,
+                m.messages_out as f64,
+                m.in_flight as f64,
+                m.queued as f64,
+                m.reconnects as f64,
+                m.round_trip_time.map_or(f64::NAN, |t| t as f64),
+            ]
+            .into()
         })
     }
 
@@ -249,20 +262,22 @@ impl WasmClient {
         });
     }
 
-    fn command(&self, f: impl FnOnce(&mut Driver) -> Result<Promise, Error>) -> Promise {
+    fn command(&self, id: u32, f: impl FnOnce(&mut Driver) -> Result<(), Error>) {
         with_driver(&self.driver, |d| {
-            if d.is_ended() {
-                return Promise::reject(
-                    &d.error(&Error::new("CLIENT_ENDED", "the client was ended")),
-                );
-            }
-            if d.is_stopped() {
-                return Promise::reject(&d.error(&Error::new(
+            d.defer = true;
+            let result = if d.is_ended() {
+                Err(Error::new("CLIENT_ENDED", "the client was ended"))
+            } else if d.is_stopped() {
+                Err(Error::new(
                     "NOT_CONNECTED",
                     "the connection ended and will not be retried",
-                )));
+                ))
+            } else {
+                f(d)
+            };
+            if let Err(e) = result {
+                d.reject(id, &e);
             }
-            f(d).unwrap_or_else(|e| Promise::reject(&d.error(&e)))
-        })
+        });
     }
 }

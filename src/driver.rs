@@ -1,8 +1,8 @@
 //! Moves bytes, time and events between a `Session` and the browser.
 //!
-//! JS callbacks (events, promise settlement) may call back into the client,
-//! so they never run while the driver is borrowed: driver methods queue
-//! [`Action`]s and [`with_driver`] runs them after the borrow ends.
+//! What JS must learn (events, settled commands) is written as records to
+//! `out` (see `events.rs`) and handed over in one call once the driver is
+//! no longer borrowed, so JS may call back into the client at once.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -11,14 +11,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Array, Function, Promise, Uint8Array};
+use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasmqtt_codec::{ProtocolVersion, Publish, ReasonCode};
+use wasmqtt_codec::{PacketType, Properties, ProtocolVersion, Publish, ReasonCode};
 use wasmqtt_session::{ConnectionError, Event, Millis, Session, Token};
 
-use crate::convert;
 use crate::error::Error;
-use crate::js::{call_later, when_settled, Timeout};
+use crate::events::{Kind, Out, DUP, PROPERTIES, RETAIN, TOPIC};
+use crate::js::{call_later, microtask, when_settled, Timeout};
 use crate::socket::{Socket, SocketEvents};
 
 /// Above this many bytes queued in the browser's socket, sending waits.
@@ -39,12 +39,8 @@ pub(crate) fn now() -> Millis {
 
 /// Functions the JS wrapper hands in.
 pub(crate) struct Hooks {
-    /// `emit(name, a, b)` for client events.
-    pub(crate) emit: Function,
-    /// `message(topic, payload, packet, filters)` for each received message.
-    pub(crate) message: Function,
-    /// The `MqttError` class.
-    pub(crate) error_class: Function,
+    /// `events(Uint8Array)`: the records of one turn.
+    pub(crate) events: Function,
     /// `async () => ({ username, password })`, called before each connect.
     pub(crate) credentials: Option<Function>,
 }
@@ -71,18 +67,6 @@ impl Credentials {
     }
 }
 
-/// A promise waiting for a session outcome.
-struct Pending {
-    resolve: Function,
-    reject: Function,
-}
-
-pub(crate) enum Action {
-    Emit(&'static str, JsValue, JsValue),
-    Message(JsValue, JsValue, JsValue, JsValue),
-    Call(Function, JsValue),
-}
-
 pub(crate) type Shared = Rc<RefCell<Driver>>;
 
 /// What `end()` runs once nothing is in flight.
@@ -93,16 +77,27 @@ pub(crate) struct Driver {
     url: String,
     socket: Option<Socket>,
     timer: Option<(Millis, Timeout)>,
-    /// Promises by token; tokens only grow, so this stays sorted.
-    pending: VecDeque<(u64, Pending)>,
+    /// JS ids of commands by session token; tokens only grow, so this stays sorted.
+    pending: VecDeque<(u64, u32)>,
     /// QoS 0 publishes settled once their bytes reach the socket.
-    flushed: Vec<Function>,
+    flushed: Vec<u32>,
     /// `end()` calls, settled once the client has ended.
-    end_waiters: Vec<Function>,
+    end_waiters: Vec<u32>,
     tx: Vec<u8>,
     pub(crate) hooks: Hooks,
     me: Weak<RefCell<Driver>>,
-    actions: Vec<Action>,
+    /// Records for JS, handed over after each turn.
+    out: Out,
+    /// The topic of the last message written: JS keeps its string.
+    last_topic: String,
+    /// Filters JS has been told, by index.
+    filter_names: Vec<String>,
+    /// Indexes of the filters a message matched (reused).
+    matched: Vec<u32>,
+    /// A command ran: send once the calling task is done, so a burst of
+    /// publishes goes out as one WebSocket frame.
+    pub(crate) defer: bool,
+    flush_scheduled: bool,
     /// `end()` is waiting for in-flight messages to finish.
     ending: Option<Finish>,
     ended: bool,
@@ -124,42 +119,29 @@ pub(crate) struct Driver {
     pub(crate) auth_challenge: bool,
 }
 
-/// Runs `f` on the driver, then everything it queued for JS.
+/// Runs `f` on the driver, then hands what it queued to JS.
 pub(crate) fn with_driver<R>(shared: &Shared, f: impl FnOnce(&mut Driver) -> R) -> R {
     let result = f(&mut shared.borrow_mut());
-    drive_and_run_actions(shared);
+    drive_and_emit(shared);
     result
 }
 
 /// The part of [`with_driver`] after `f`, kept out of line: it would
 /// otherwise be copied into every caller.
 #[inline(never)]
-fn drive_and_run_actions(shared: &Shared) {
-    let actions = {
+fn drive_and_emit(shared: &Shared) {
+    let (events, batch) = {
         let mut d = shared.borrow_mut();
         d.drive();
-        core::mem::take(&mut d.actions)
+        if d.out.0.is_empty() {
+            return;
+        }
+        let batch = Uint8Array::from(&d.out.0[..]);
+        d.out.0.clear();
+        (d.hooks.events.clone(), batch)
     };
-    for action in actions {
-        // An exception in a user's handler must not stop the others.
-        let _ = match action {
-            Action::Emit(name, a, b) => {
-                let name = JsValue::from_str(name);
-                shared
-                    .borrow()
-                    .hooks
-                    .emit
-                    .clone()
-                    .call3(&JsValue::NULL, &name, &a, &b)
-            }
-            Action::Message(topic, payload, packet, filters) => {
-                let message = shared.borrow().hooks.message.clone();
-                let args = Array::of4(&topic, &payload, &packet, &filters);
-                message.apply(&JsValue::NULL, &args)
-            }
-            Action::Call(f, value) => f.call1(&JsValue::NULL, &value),
-        };
-    }
+    // JS reads the whole batch before it calls any user code.
+    let _ = events.call1(&JsValue::NULL, &batch);
 }
 
 impl SocketEvents for Driver {
@@ -193,7 +175,12 @@ impl Driver {
                 tx: Vec::new(),
                 hooks,
                 me: me.clone(),
-                actions: Vec::new(),
+                out: Out::default(),
+                last_topic: String::new(),
+                filter_names: Vec::new(),
+                matched: Vec::new(),
+                defer: false,
+                flush_scheduled: false,
                 ending: None,
                 ended: false,
                 was_connected: false,
@@ -276,10 +263,10 @@ impl Driver {
         self.session.handle_timeout(now());
     }
 
-    /// A promise settled by the response to request `token` (or its failure).
-    pub(crate) fn promise_for_request(&mut self, token: Token) -> Promise {
+    /// Command `id` settles with the response to request `token`.
+    pub(crate) fn await_request(&mut self, id: u32, token: Token) {
         self.requests.push(token.get());
-        self.promise_for(token)
+        self.await_token(id, token);
     }
 
     /// Takes `token` out of the requests; whether it was one.
@@ -288,52 +275,50 @@ impl Driver {
         found.map(|i| self.requests.swap_remove(i)).is_some()
     }
 
-    /// A promise settled by the session event carrying `token`.
-    pub(crate) fn promise_for(&mut self, token: Token) -> Promise {
-        let mut slot = None;
-        let promise = Promise::new(&mut |resolve, reject| slot = Some(Pending { resolve, reject }));
-        if let Some(p) = slot {
-            self.pending.push_back((token.get(), p));
-        }
-        promise
+    /// Command `id` settles with the session event carrying `token`.
+    pub(crate) fn await_token(&mut self, id: u32, token: Token) {
+        self.pending.push_back((token.get(), id));
     }
 
-    /// A promise settled once the client has ended.
-    pub(crate) fn promise_on_end(&mut self) -> Promise {
-        let mut slot = None;
-        let promise = Promise::new(&mut |resolve, _| slot = Some(resolve));
-        self.end_waiters.extend(slot);
-        promise
+    /// Command `id` settles once the client has ended.
+    pub(crate) fn await_end(&mut self, id: u32) {
+        self.end_waiters.push(id);
     }
 
-    /// A promise settled when the next transmit reaches the socket.
-    pub(crate) fn promise_on_flush(&mut self) -> Promise {
-        let mut slot = None;
-        let promise = Promise::new(&mut |resolve, _| slot = Some(resolve));
-        self.flushed.extend(slot);
-        promise
+    /// Command `id` settles when the next transmit reaches the socket.
+    pub(crate) fn await_flush(&mut self, id: u32) {
+        self.flushed.push(id);
     }
 
-    pub(crate) fn error(&self, e: &Error) -> JsValue {
-        e.to_js(&self.hooks.error_class)
+    /// Settles command `id` with `undefined`.
+    pub(crate) fn done(&mut self, id: u32) {
+        self.out.kind(Kind::Done).u32(id);
     }
 
-    fn settle(&mut self, token: Token, result: Result<JsValue, Error>) {
+    /// Rejects command `id`.
+    pub(crate) fn reject(&mut self, id: u32, e: &Error) {
+        self.out.kind(Kind::Reject).u32(id);
+        e.write(&mut self.out);
+    }
+
+    fn emit_error(&mut self, e: &Error) {
+        self.out.kind(Kind::Error);
+        e.write(&mut self.out);
+    }
+
+    /// The JS id waiting for `token`, taken out.
+    fn take_pending(&mut self, token: Token) -> Option<u32> {
         let found = self.pending.binary_search_by_key(&token.get(), |(t, _)| *t);
-        if let Some((_, p)) = found.ok().and_then(|i| self.pending.remove(i)) {
-            let action = match result {
-                Ok(v) => Action::Call(p.resolve, v),
-                Err(e) => Action::Call(p.reject, self.error(&e)),
-            };
-            self.actions.push(action);
-        }
+        found
+            .ok()
+            .and_then(|i| self.pending.remove(i))
+            .map(|(_, id)| id)
     }
 
-    /// Rejects every waiting promise.
+    /// Rejects every waiting command.
     pub(crate) fn fail_all(&mut self, e: &Error) {
-        let value = self.error(e);
-        for (_, p) in core::mem::take(&mut self.pending) {
-            self.actions.push(Action::Call(p.reject, value.clone()));
+        for (_, id) in core::mem::take(&mut self.pending) {
+            self.reject(id, e);
         }
     }
 
@@ -345,12 +330,11 @@ impl Driver {
     pub(crate) fn mark_ended(&mut self) {
         // The DISCONNECT goes out even if the socket is backed up.
         self.transmit(true);
-        let flushed = core::mem::take(&mut self.flushed);
-        for resolve in flushed
+        for id in core::mem::take(&mut self.flushed)
             .into_iter()
             .chain(core::mem::take(&mut self.end_waiters))
         {
-            self.actions.push(Action::Call(resolve, JsValue::UNDEFINED));
+            self.done(id);
         }
         self.ended = true;
         self.socket = None;
@@ -360,8 +344,7 @@ impl Driver {
         while let Some(event) = self.session.poll_event() {
             self.on_event(event);
         }
-        self.actions
-            .push(Action::Emit("end", JsValue::UNDEFINED, JsValue::UNDEFINED));
+        self.out.kind(Kind::End);
     }
 
     pub(crate) fn is_ended(&self) -> bool {
@@ -374,11 +357,24 @@ impl Driver {
         self.stopped
     }
 
-    /// Sends what the session wrote, turns its events into JS actions and
-    /// re-arms the timer.
+    /// Sends what the session wrote (now, or after a command once the
+    /// calling task is done), turns its events into records and re-arms
+    /// the timer.
     fn drive(&mut self) {
+        let send = !core::mem::take(&mut self.defer);
+        if !send && !self.flush_scheduled && !self.ended {
+            self.flush_scheduled = true;
+            let me = self.me.clone();
+            microtask(move || {
+                if let Some(shared) = me.upgrade() {
+                    with_driver(&shared, |d| d.flush_scheduled = false);
+                }
+            });
+        }
         loop {
-            self.transmit(false);
+            if send {
+                self.transmit(false);
+            }
             let mut any = false;
             while let Some(event) = self.session.poll_event() {
                 any = true;
@@ -419,42 +415,100 @@ impl Driver {
         let sent = socket.send(&self.tx);
         self.tx.clear();
         if sent.is_ok() {
-            for resolve in core::mem::take(&mut self.flushed) {
-                self.actions.push(Action::Call(resolve, JsValue::UNDEFINED));
+            for id in core::mem::take(&mut self.flushed) {
+                self.done(id);
             }
         }
     }
 
+    /// Arms the timer for the session's next deadline, unless it is armed
+    /// for earlier already: waking early costs one call that finds nothing
+    /// due, re-arming on every send (keep-alive moves with each) costs more.
     fn arm_timer(&mut self) {
         if self.ended {
             self.timer = None;
             return;
         }
-        let backed_up = !self.flushed.is_empty()
+        let backed_up = (!self.flushed.is_empty() && !self.flush_scheduled)
             || self
                 .socket
                 .as_ref()
                 .is_some_and(|s| s.buffered() > HIGH_WATER);
-        let now = now();
-        let due = match (self.session.poll_timeout(), backed_up) {
-            (Some(at), true) => Some(at.min(now + DRAIN_CHECK)),
-            (Some(at), false) => Some(at),
-            (None, true) => Some(now + DRAIN_CHECK),
-            (None, false) => None,
-        };
-        match due {
-            None => self.timer = None,
-            Some(at) if self.timer.as_ref().is_some_and(|(t, _)| *t == at) => {}
-            Some(at) => {
-                let me = self.me.clone();
-                let delay = u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX);
-                let timeout = Timeout::new(delay, move || {
-                    if let Some(shared) = me.upgrade() {
-                        with_driver(&shared, Driver::on_timer);
-                    }
-                });
-                self.timer = Some((at, timeout));
+        let Some(at) = self.session.poll_timeout() else {
+            if backed_up {
+                self.arm(now() + DRAIN_CHECK);
             }
+            return;
+        };
+        self.arm(if backed_up {
+            at.min(now() + DRAIN_CHECK)
+        } else {
+            at
+        });
+    }
+
+    fn arm(&mut self, at: Millis) {
+        if self.timer.as_ref().is_some_and(|(t, _)| *t <= at) {
+            return;
+        }
+        let me = self.me.clone();
+        let delay = u32::try_from(at.saturating_sub(now())).unwrap_or(u32::MAX);
+        let timeout = Timeout::new(delay, move || {
+            if let Some(shared) = me.upgrade() {
+                with_driver(&shared, Driver::on_timer);
+            }
+        });
+        self.timer = Some((at, timeout));
+    }
+
+    /// Properties as on the wire (Property Length first).
+    fn properties(&mut self, p: &Properties, packet: PacketType) {
+        // Decoded properties always encode again; should they not, JS
+        // still gets a valid (empty) list.
+        if p.encode_list(Some(packet), &mut self.out.0).is_err() {
+            self.out.u8(0);
+        }
+    }
+
+    /// A `MESSAGE` body: flags, topic unless repeated, payload, properties.
+    fn message(&mut self, p: &Publish) {
+        let topic = p.topic.as_str();
+        let mut flags = p.qos as u8;
+        if p.retain {
+            flags |= RETAIN;
+        }
+        if p.dup {
+            flags |= DUP;
+        }
+        let repeated = self.last_topic == topic;
+        if !repeated {
+            flags |= TOPIC;
+        }
+        let has_properties = !p.properties.is_empty();
+        if has_properties {
+            flags |= PROPERTIES;
+        }
+        self.out.u8(flags);
+        if !repeated {
+            self.out.str(topic);
+            self.last_topic.clear();
+            self.last_topic.push_str(topic);
+        }
+        self.out.bytes(&p.payload);
+        if has_properties {
+            self.properties(&p.properties, PacketType::Publish);
+        }
+    }
+
+    fn settle_code(&mut self, token: Token, code: ReasonCode) {
+        if let Some(id) = self.take_pending(token) {
+            self.out.kind(Kind::Code).u32(id).u8(code.into());
+        }
+    }
+
+    fn settle_error(&mut self, token: Token, e: &Error) {
+        if let Some(id) = self.take_pending(token) {
+            self.reject(id, e);
         }
     }
 
@@ -462,25 +516,20 @@ impl Driver {
         match event {
             Event::Connected(connack) => {
                 self.was_connected = true;
-                let packet = convert::reason_packet(connack.reason_code, &connack.properties);
-                js_sys::Reflect::set(
-                    &packet,
-                    &"sessionPresent".into(),
-                    &connack.session_present.into(),
-                )
-                .ok();
-                self.actions
-                    .push(Action::Emit("connect", packet, JsValue::UNDEFINED));
+                self.out
+                    .kind(Kind::Connect)
+                    .u8(connack.reason_code.into())
+                    .u8(connack.session_present.into());
+                self.properties(&connack.properties, PacketType::ConnAck);
             }
             Event::Message(publish) => {
-                let filters = self.filters_for(&publish);
-                let payload = Uint8Array::from(publish.payload.as_ref());
-                self.actions.push(Action::Message(
-                    JsValue::from_str(publish.topic.as_str()),
-                    payload.into(),
-                    convert::publish_packet(&publish),
-                    filters.into(),
-                ));
+                self.match_filters(&publish);
+                self.out.kind(Kind::Message);
+                self.message(&publish);
+                self.out.u32(self.matched.len() as u32);
+                for i in 0..self.matched.len() {
+                    self.out.u32(self.matched[i]);
+                }
             }
             Event::Published { token, result } => {
                 if self.requests.contains(&token.get()) {
@@ -488,14 +537,14 @@ impl Driver {
                     // ends it now.
                     if let Err(e) = result {
                         self.take_request(token);
-                        self.settle(token, Err(Error::from(e)));
+                        self.settle_error(token, &Error::from(e));
                     }
                     return;
                 }
-                let result = result
-                    .map(|code| JsValue::from(u8::from(code)))
-                    .map_err(Error::from);
-                self.settle(token, result);
+                match result {
+                    Ok(code) => self.settle_code(token, code),
+                    Err(e) => self.settle_error(token, &Error::from(e)),
+                }
             }
             Event::Subscribed {
                 token,
@@ -506,54 +555,51 @@ impl Driver {
                 token,
                 reason_codes,
                 ..
-            } => self.settle(token, Ok(convert::reason_codes(&reason_codes))),
+            } => {
+                if let Some(id) = self.take_pending(token) {
+                    self.out
+                        .kind(Kind::Codes)
+                        .u32(id)
+                        .u32(reason_codes.len() as u32);
+                    for code in reason_codes {
+                        self.out.u8(code.into());
+                    }
+                }
+            }
             Event::SubscriptionLost {
                 filter,
                 reason_code,
             } => {
                 let mut e = Error::new("SUBSCRIPTION_LOST", filter);
                 e.reason_code = Some(u8::from(reason_code));
-                let value = self.error(&e);
-                self.actions
-                    .push(Action::Emit("error", value, JsValue::UNDEFINED));
+                self.emit_error(&e);
             }
             Event::Auth(auth) => {
                 self.auth_challenge = auth.reason_code == ReasonCode::ContinueAuthentication;
-                let packet = convert::reason_packet(auth.reason_code, &auth.properties);
-                self.actions
-                    .push(Action::Emit("auth", packet, JsValue::UNDEFINED));
+                self.out.kind(Kind::Auth).u8(auth.reason_code.into());
+                self.properties(&auth.properties, PacketType::Auth);
             }
             Event::Response { token, message } => {
                 self.take_request(token);
-                let value = convert::publish_packet(&message);
-                let payload = Uint8Array::from(message.payload.as_ref());
-                js_sys::Reflect::set(&value, &"payload".into(), &payload).ok();
-                self.settle(token, Ok(value));
+                if let Some(id) = self.take_pending(token) {
+                    self.out.kind(Kind::Response).u32(id);
+                    self.message(&message);
+                }
             }
             Event::RequestTimeout { token } => {
                 self.take_request(token);
-                self.settle(
-                    token,
-                    Err(Error::new("REQUEST_TIMEOUT", "no response in time")),
-                );
+                self.settle_error(token, &Error::new("REQUEST_TIMEOUT", "no response in time"));
             }
             Event::Disconnected(reason) => self.on_disconnected(&reason),
             Event::ReconnectScheduled { attempt, delay } => {
                 self.gave_up = None;
-                let info = convert::Obj::new();
-                info.set("attempt", attempt).set("delay", delay as f64);
-                self.actions.push(Action::Emit(
-                    "reconnecting",
-                    info.build(),
-                    JsValue::UNDEFINED,
-                ));
+                self.out
+                    .kind(Kind::Reconnecting)
+                    .u32(attempt)
+                    .f64(delay as f64);
             }
             Event::Reconnect { attempt } => {
-                self.actions.push(Action::Emit(
-                    "reconnect",
-                    attempt.into(),
-                    JsValue::UNDEFINED,
-                ));
+                self.out.kind(Kind::Reconnect).u32(attempt);
                 self.open();
             }
             _ => {}
@@ -569,16 +615,13 @@ impl Driver {
             server_reference,
         } = reason
         {
-            let packet = convert::Obj::new();
-            packet
-                .set("reasonCode", u8::from(*reason_code))
-                .opt("reasonString", reason_string.as_deref())
-                .opt("serverReference", server_reference.as_deref());
-            self.actions.push(Action::Emit(
-                "disconnect",
-                packet.build(),
-                JsValue::UNDEFINED,
-            ));
+            let properties = Properties {
+                reason_string: reason_string.clone(),
+                server_reference: server_reference.clone(),
+                ..Properties::default()
+            };
+            self.out.kind(Kind::Disconnect).u8((*reason_code).into());
+            self.properties(&properties, PacketType::Disconnect);
         }
         // Our own `end()` is neither an error nor `offline`.
         let lost = !matches!(reason, ConnectionError::Disconnected);
@@ -589,29 +632,20 @@ impl Driver {
                 (ConnectionError::ConnectionLost, Some(f)) => f,
                 _ => Error::from(reason),
             };
-            let value = self.error(&error);
-            self.actions
-                .push(Action::Emit("error", value, JsValue::UNDEFINED));
+            self.emit_error(&error);
             // A scheduled reconnect comes as the next event; see `drive`.
             if !self.ended {
                 self.gave_up = Some(error);
             }
         }
-        self.actions.push(Action::Emit(
-            "close",
-            JsValue::UNDEFINED,
-            JsValue::UNDEFINED,
-        ));
+        self.out.kind(Kind::Close);
         if core::mem::take(&mut self.was_connected) && lost {
-            self.actions.push(Action::Emit(
-                "offline",
-                JsValue::UNDEFINED,
-                JsValue::UNDEFINED,
-            ));
+            self.out.kind(Kind::Offline);
         }
     }
 
-    /// The subscriptions a message is for, as their filters.
+    /// Finds the subscriptions a message is for and puts the indexes of
+    /// their filters in `matched`, telling JS filters it has not seen.
     ///
     /// With Subscription Identifiers on the message, the subscriptions
     /// with those identifiers, and those without one that match the topic
@@ -619,19 +653,31 @@ impl Driver {
     /// 5.0, only subscriptions without an identifier: a server that sends
     /// one copy per overlapping subscription (mosquitto) sends those with
     /// an identifier with it, so this copy is not theirs.
-    fn filters_for(&self, message: &Publish) -> Array {
+    fn match_filters(&mut self, message: &Publish) {
+        self.matched.clear();
         let ids = &message.properties.subscription_identifiers;
         let by_id = self.session.protocol_version() == ProtocolVersion::V5
             && self.session.server().subscription_identifier_available;
-        self.session
-            .subscriptions()
-            .filter(|s| match s.subscription_identifier() {
+        for s in self.session.subscriptions() {
+            let matches = match s.subscription_identifier() {
                 Some(id) if !ids.is_empty() => ids.contains(&id),
                 Some(_) if by_id => false,
                 _ => s.filter.matches(&message.topic),
-            })
-            .map(|s| JsValue::from_str(s.filter.as_str()))
-            .collect()
+            };
+            if !matches {
+                continue;
+            }
+            let name = s.filter.as_str();
+            let index = match self.filter_names.iter().position(|n| n == name) {
+                Some(i) => i,
+                None => {
+                    self.out.kind(Kind::Filter).str(name);
+                    self.filter_names.push(name.into());
+                    self.filter_names.len() - 1
+                }
+            };
+            self.matched.push(index as u32);
+        }
     }
 }
 

@@ -1,14 +1,15 @@
-//! Failures as JS `MqttError` objects with `code` and `reasonCode`.
+//! Failures on their way to JS, where they become `MqttError`s with
+//! `code` and `reasonCode`.
 //!
 //! Messages are put together from static strings: formatting machinery
 //! (`core::fmt`, the `Display` impls of the session's errors) would cost
 //! more of the wasm than all of this.
 
 use alloc::string::String;
-use js_sys::{Array, Function, Reflect};
-use wasm_bindgen::JsValue;
 use wasmqtt_codec::{EncodeError, TopicError};
 use wasmqtt_session::{ConnectionError, ProtocolError, PublishError, UsageError};
+
+use crate::events::Out;
 
 /// A failure on its way to JS.
 #[derive(Debug, Clone)]
@@ -44,14 +45,12 @@ impl Error {
         )
     }
 
-    /// Builds `new MqttError(message, code, reasonCode)` with the wrapper's class.
-    pub(crate) fn to_js(&self, class: &Function) -> JsValue {
-        let args = Array::of3(
-            &JsValue::from_str(&self.message),
-            &JsValue::from_str(self.code),
-            &self.reason_code.map_or(JsValue::UNDEFINED, JsValue::from),
-        );
-        Reflect::construct(class, &args).unwrap_or_else(|e| e)
+    /// The error record `js/bridge.js` turns into an `MqttError`: code,
+    /// reason code (0xFF: none), message.
+    pub(crate) fn write(&self, out: &mut Out) {
+        out.str(self.code)
+            .u8(self.reason_code.unwrap_or(0xFF))
+            .str(&self.message);
     }
 }
 

@@ -19,6 +19,8 @@ extern "C" {
     fn set_timeout(handler: &Callback, ms: u32) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &Callback);
     /// A promise, to call `then` with a plain function.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
@@ -31,6 +33,23 @@ pub(crate) fn call_later(f: &Function) -> Promise {
     Promise::resolve(&JsValue::UNDEFINED)
         .unchecked_ref::<Thenable>()
         .then_call(f)
+}
+
+/// Calls `f` once the current task's code has run (a microtask). The
+/// callback owns itself until then: a queued microtask always runs.
+pub(crate) fn microtask(f: impl FnOnce() + 'static) {
+    let slot: Rc<RefCell<Option<Callback>>> = Rc::default();
+    let own = slot.clone();
+    let mut f = Some(f);
+    let callback = Callback::new(move |_| {
+        // wasm-bindgen frees a closure dropped while it runs once it returns.
+        drop(own.borrow_mut().take());
+        if let Some(f) = f.take() {
+            f();
+        }
+    });
+    queue_microtask(&callback);
+    *slot.borrow_mut() = Some(callback);
 }
 
 /// A scheduled call of `f`, cancelled when dropped.

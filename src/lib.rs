@@ -13,9 +13,9 @@
 extern crate alloc;
 
 mod client;
-mod convert;
 mod driver;
 mod error;
+mod events;
 mod js;
 mod options;
 mod socket;

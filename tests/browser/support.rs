@@ -26,17 +26,66 @@ extern "C" {
     fn end_args(options: &JsValue) -> Result<Array, JsValue>;
 }
 
-/// A `WasmClient` taking plain option objects, as `MqttClient` in
-/// `js/index.js` does: they go through `js/options.js` first, and a bad
-/// one rejects with its `MqttError`.
-pub struct Client(pub WasmClient);
+// What `js/index.js` builds its client on: the wasm client's records
+// turned into events and promises.
+#[wasm_bindgen(module = "/js/bridge.js")]
+extern "C" {
+    pub type Connection;
+    #[wasm_bindgen(constructor)]
+    fn new(hooks: &JsValue) -> Connection;
+    #[wasm_bindgen(method, catch)]
+    fn start(this: &Connection, create: &Function) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn connected(this: &Connection) -> bool;
+    #[wasm_bindgen(method, getter, js_name = clientId)]
+    fn client_id(this: &Connection) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn server(this: &Connection) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn metrics(this: &Connection) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn wake(this: &Connection);
+    #[wasm_bindgen(method)]
+    fn publish(
+        this: &Connection,
+        topic: &str,
+        payload: &Uint8Array,
+        qos: u8,
+        retain: bool,
+        properties: &Uint8Array,
+        timeout: f64,
+    ) -> Promise;
+    #[wasm_bindgen(method)]
+    fn subscribe(
+        this: &Connection,
+        filters: Array,
+        options: u8,
+        properties: &Uint8Array,
+    ) -> Promise;
+    #[wasm_bindgen(method)]
+    fn unsubscribe(this: &Connection, filters: Array) -> Promise;
+    #[wasm_bindgen(method, js_name = end)]
+    fn end_with(
+        this: &Connection,
+        force: bool,
+        reason_code: u8,
+        properties: &Uint8Array,
+    ) -> Promise;
+}
+
+/// A `WasmClient` behind `js/bridge.js`, taking plain option objects, as
+/// `MqttClient` in `js/index.js` does: they go through `js/options.js`
+/// first, and a bad one rejects with its `MqttError`.
+pub struct Client(pub Connection);
 
 fn u8_at(a: &Array, i: u32) -> u8 {
     a.get(i).as_f64().unwrap_or(0.0) as u8
 }
 
-fn bytes_at(a: &Array, i: u32) -> Vec<u8> {
-    to_bytes(&a.get(i))
+// Byte arguments go to JS as copies: the client allocates in this same
+// wasm memory, and a view into it would not survive that.
+fn bytes_at(a: &Array, i: u32) -> Uint8Array {
+    Uint8Array::from(&to_bytes(&a.get(i))[..])
 }
 
 fn strings(filters: Vec<String>) -> Array {
@@ -48,10 +97,10 @@ impl Client {
         match publish_args(&options, request) {
             Ok(a) => self.0.publish(
                 topic,
-                payload,
+                &Uint8Array::from(&payload[..]),
                 u8_at(&a, 0),
                 a.get(1).is_truthy(),
-                bytes_at(&a, 2),
+                &bytes_at(&a, 2),
                 a.get(3).as_f64().unwrap_or(-1.0),
             ),
             Err(e) => Promise::reject(&e),
@@ -70,7 +119,7 @@ impl Client {
         match subscribe_args(&options) {
             Ok(a) => self
                 .0
-                .subscribe(strings(filters), u8_at(&a, 0), bytes_at(&a, 1)),
+                .subscribe(strings(filters), u8_at(&a, 0), &bytes_at(&a, 1)),
             Err(e) => Promise::reject(&e),
         }
     }
@@ -81,7 +130,7 @@ impl Client {
 
     pub fn end(&self, force: bool, options: JsValue) -> Promise {
         match end_args(&options) {
-            Ok(a) => self.0.end(force, u8_at(&a, 0), bytes_at(&a, 1)),
+            Ok(a) => self.0.end_with(force, u8_at(&a, 0), &bytes_at(&a, 1)),
             Err(e) => Promise::reject(&e),
         }
     }
@@ -91,7 +140,7 @@ impl Client {
     }
 
     pub fn client_id(&self) -> String {
-        self.0.client_id()
+        self.0.client_id().unwrap_or_default()
     }
 
     pub fn server(&self) -> JsValue {
@@ -386,11 +435,13 @@ impl TestClient {
         ];
         hooks.extend(extra.iter().cloned());
         let args = connect_args(url, &options)?;
-        let client = Client(WasmClient::new(
-            url.to_owned(),
-            args.get(0).unchecked_into(),
-            obj(&hooks),
-        )?);
+        let connection = Connection::new(&obj(&hooks));
+        let url = url.to_owned();
+        let create = Closure::once_into_js(move |hooks: JsValue| -> Result<JsValue, JsValue> {
+            WasmClient::new(url, args.get(0).unchecked_into(), hooks).map(JsValue::from)
+        });
+        connection.start(create.unchecked_ref())?;
+        let client = Client(connection);
         Ok(Self {
             client,
             events,

@@ -274,6 +274,17 @@ impl Properties {
         Ok(p)
     }
 
+    /// Writes the Property Length and the properties, as allowed in
+    /// `packet` (`None`: Will Properties); the inverse of [`Self::decode_list`].
+    /// On error `out` is unchanged.
+    pub fn encode_list(
+        &self,
+        packet: Option<PacketType>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        self.encode(packet.map_or(Scope::Will, Scope::Packet), out)
+    }
+
     /// Reads a Property Length and the properties it covers.
     pub(crate) fn decode(r: &mut Reader, scope: Scope) -> Result<Self, DecodeError> {
         let len = r.varint()?;

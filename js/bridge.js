@@ -1,0 +1,275 @@
+// wasmqtt: what the wasm client reports (records in one buffer per turn,
+// written by src/events.rs) turned into events, settled promises and
+// MqttErrors. Self-contained (no imports): the browser tests load it too.
+
+const text = new TextDecoder();
+
+// MQTT 5.0 properties by identifier (section 2.2.2.2): name and type.
+// b byte, f flag (boolean), s two-byte and l four-byte integer, t string,
+// d binary; v (Variable Byte Integer) and p (string pair) repeat, as lists.
+// The Topic Alias (0x23) is resolved by the client, not shown.
+const PROPERTIES = {
+  1: ['payloadFormatIndicator', 'f'],
+  2: ['messageExpiryInterval', 'l'],
+  3: ['contentType', 't'],
+  8: ['responseTopic', 't'],
+  9: ['correlationData', 'd'],
+  11: ['subscriptionIdentifiers', 'v'],
+  17: ['sessionExpiryInterval', 'l'],
+  18: ['assignedClientIdentifier', 't'],
+  19: ['serverKeepAlive', 's'],
+  21: ['authenticationMethod', 't'],
+  22: ['authenticationData', 'd'],
+  23: ['requestProblemInformation', 'f'],
+  24: ['willDelayInterval', 'l'],
+  25: ['requestResponseInformation', 'f'],
+  26: ['responseInformation', 't'],
+  28: ['serverReference', 't'],
+  31: ['reasonString', 't'],
+  33: ['receiveMaximum', 's'],
+  34: ['topicAliasMaximum', 's'],
+  35: ['', 's'],
+  36: ['maximumQoS', 'b'],
+  37: ['retainAvailable', 'f'],
+  38: ['userProperties', 'p'],
+  39: ['maximumPacketSize', 'l'],
+  40: ['wildcardSubscriptionAvailable', 'f'],
+  41: ['subscriptionIdentifierAvailable', 'f'],
+  42: ['sharedSubscriptionAvailable', 'f'],
+};
+
+const EVENTS = ['close', 'offline', 'end'];
+const NO_FILTERS = [];
+
+class Reader {
+  constructor(bytes) {
+    this.b = bytes;
+    this.v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.i = 0;
+  }
+
+  u8() { return this.b[this.i++]; }
+
+  u16be() { const n = this.v.getUint16(this.i); this.i += 2; return n; }
+
+  u32() { const n = this.v.getUint32(this.i, true); this.i += 4; return n; }
+
+  u32be() { const n = this.v.getUint32(this.i); this.i += 4; return n; }
+
+  f64() { const n = this.v.getFloat64(this.i, true); this.i += 8; return n; }
+
+  take(n) { return this.b.subarray(this.i, (this.i += n)); }
+
+  bytes() { return this.take(this.u32()); }
+
+  str() { return text.decode(this.bytes()); }
+
+  varint() {
+    let n = 0;
+    for (let shift = 1, byte = 128; byte & 128; shift *= 128) {
+      byte = this.u8();
+      n += (byte & 127) * shift;
+    }
+    return n;
+  }
+
+  /** Properties as on the wire (Property Length first) as an object. */
+  properties() {
+    const o = {};
+    const end = this.varint() + this.i;
+    while (this.i < end) {
+      const [name, type] = PROPERTIES[this.u8()];
+      const value = type === 'b' || type === 'f' ? this.u8()
+        : type === 's' ? this.u16be()
+          : type === 'l' ? this.u32be()
+            : type === 'v' ? this.varint()
+              : type === 'd' ? this.take(this.u16be()).slice()
+                : type === 'p' ? [text.decode(this.take(this.u16be())), text.decode(this.take(this.u16be()))]
+                  : text.decode(this.take(this.u16be()));
+      if (type === 'v' || type === 'p') (o[name] ??= []).push(value);
+      else if (name) o[name] = type === 'f' ? value === 1 : value;
+    }
+    return o;
+  }
+}
+
+/** The server's limits from CONNACK properties, with the spec's defaults. */
+function serverLimits(p) {
+  return {
+    receiveMaximum: p.receiveMaximum ?? 65535,
+    maximumQoS: p.maximumQoS ?? 2,
+    retainAvailable: p.retainAvailable ?? true,
+    maximumPacketSize: p.maximumPacketSize,
+    topicAliasMaximum: p.topicAliasMaximum ?? 0,
+    wildcardSubscriptionAvailable: p.wildcardSubscriptionAvailable ?? true,
+    subscriptionIdentifierAvailable: p.subscriptionIdentifierAvailable ?? true,
+    sharedSubscriptionAvailable: p.sharedSubscriptionAvailable ?? true,
+    serverKeepAlive: p.serverKeepAlive,
+    responseInformation: p.responseInformation,
+    assignedClientIdentifier: p.assignedClientIdentifier,
+    sessionExpiryInterval: p.sessionExpiryInterval,
+  };
+}
+
+const METRICS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'messagesIn', 'messagesOut',
+  'inFlight', 'queued', 'reconnects', 'roundTripTime'];
+
+/**
+ * One wasm client and its promises. `hooks`: `emit(name, arg)`,
+ * `message(topic, payload, packet, filters)`, `MqttError` (class) and
+ * optionally `credentials`.
+ */
+export class Connection {
+  #inner = null;
+  #hooks;
+  #pending = new Map();
+  #next = 0;
+  /** The last message's topic: the wasm sends a topic only when it changes. */
+  #topic = '';
+  /** Filters by index, as the wasm announced them; one-element lists reused. */
+  #filters = [];
+  #single = [];
+  #connack = {};
+
+  constructor(hooks) {
+    this.#hooks = hooks;
+  }
+
+  /** Creates the wasm client with `create(hooks)`; options it refuses throw an MqttError. */
+  start(create) {
+    try {
+      this.#inner = create({ events: (b) => this.#read(b), credentials: this.#hooks.credentials });
+    } catch (e) {
+      throw e instanceof Uint8Array ? this.#error(new Reader(e)) : e;
+    }
+  }
+
+  get connected() { return this.#inner?.connected ?? false; }
+
+  get clientId() { return this.#inner?.clientId; }
+
+  get server() { return this.#inner ? serverLimits(this.#connack) : undefined; }
+
+  get metrics() {
+    const m = this.#inner?.metrics();
+    if (!m?.length) return undefined;
+    const o = {};
+    METRICS.forEach((k, i) => { if (!Number.isNaN(m[i])) o[k] = m[i]; });
+    return o;
+  }
+
+  wake() { this.#inner?.wake(); }
+
+  publish(topic, payload, qos, retain, properties, timeout) {
+    return this.#call((id) => this.#inner.publish(id, topic, payload, qos, retain, properties, timeout));
+  }
+
+  subscribe(filters, options, properties) {
+    return this.#call((id) => this.#inner.subscribe(id, filters.join('\0'), options, properties));
+  }
+
+  unsubscribe(filters) {
+    return this.#call((id) => this.#inner.unsubscribe(id, filters.join('\0')));
+  }
+
+  auth(data) {
+    return this.#call((id) => this.#inner.auth(id, data));
+  }
+
+  end(force, reasonCode, properties) {
+    return this.#call((id) => this.#inner.end(id, force, reasonCode, properties));
+  }
+
+  /** A promise the wasm settles by `id`, registered before the call: it may settle during it. */
+  #call(f) {
+    const id = (this.#next = (this.#next + 1) >>> 0);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, [resolve, reject]);
+      f(id);
+    });
+  }
+
+  #settle(id, ok, value) {
+    const p = this.#pending.get(id);
+    this.#pending.delete(id);
+    p?.[ok ? 0 : 1](value);
+  }
+
+  #error(r) {
+    const code = r.str();
+    const reason = r.u8();
+    return new this.#hooks.MqttError(r.str(), code, reason === 255 ? undefined : reason);
+  }
+
+  #message(r) {
+    const flags = r.u8();
+    if (flags & 16) this.#topic = r.str();
+    const packet = {
+      topic: this.#topic, qos: flags & 3, retain: (flags & 4) !== 0, dup: (flags & 8) !== 0, payload: r.bytes(),
+    };
+    if (flags & 32) packet.properties = r.properties();
+    return packet;
+  }
+
+  #matched(r) {
+    const n = r.u32();
+    if (n === 0) return NO_FILTERS;
+    if (n === 1) {
+      const i = r.u32();
+      return (this.#single[i] ??= [this.#filters[i]]);
+    }
+    const list = [];
+    for (let k = 0; k < n; k++) list.push(this.#filters[r.u32()]);
+    return list;
+  }
+
+  /**
+   * Reads the whole batch before acting on it: a handler may call the
+   * client, whose next batch continues from this one's topic and filters.
+   */
+  #read(bytes) {
+    const r = new Reader(bytes);
+    const todo = [];
+    while (r.i < bytes.length) {
+      const kind = r.u8();
+      switch (kind) {
+        case 1: { const m = this.#message(r); todo.push(1, m, this.#matched(r)); break; }
+        case 2: this.#filters.push(r.str()); break;
+        case 3: todo.push(3, r.u32(), undefined); break;
+        case 4: todo.push(3, r.u32(), r.u8()); break;
+        case 5: {
+          const id = r.u32();
+          const codes = [];
+          for (let n = r.u32(); n > 0; n--) codes.push(r.u8());
+          todo.push(3, id, codes);
+          break;
+        }
+        case 6: todo.push(3, r.u32(), this.#message(r)); break;
+        case 7: todo.push(7, r.u32(), this.#error(r)); break;
+        case 8: todo.push(0, 'error', this.#error(r)); break;
+        case 9: {
+          const reasonCode = r.u8();
+          const sessionPresent = r.u8() === 1;
+          const properties = r.properties();
+          this.#connack = properties;
+          todo.push(0, 'connect', { reasonCode, sessionPresent, properties });
+          break;
+        }
+        case 10: todo.push(0, 'auth', { reasonCode: r.u8(), properties: r.properties() }); break;
+        case 11: todo.push(0, 'disconnect', { reasonCode: r.u8(), ...r.properties() }); break;
+        case 12: todo.push(0, 'reconnecting', { attempt: r.u32(), delay: r.f64() }); break;
+        case 13: todo.push(0, 'reconnect', r.u32()); break;
+        default: todo.push(0, EVENTS[kind - 14], undefined);
+      }
+    }
+    const { emit, message } = this.#hooks;
+    for (let k = 0; k < todo.length; k += 3) {
+      const kind = todo[k];
+      const a = todo[k + 1];
+      const b = todo[k + 2];
+      if (kind === 1) message(a.topic, a.payload, a, b);
+      else if (kind === 0) emit(a, b);
+      else this.#settle(a, kind === 3, b);
+    }
+  }
+}

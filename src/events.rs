@@ -1,0 +1,86 @@
+//! What the client tells JS, as records in one byte buffer per turn,
+//! read by `js/bridge.js`. Building JS objects from wasm costs an import
+//! call per property set and per string; one buffer handed over once is
+//! faster and far less code. Numbers are little-endian; strings and byte
+//! strings are a u32 length and the bytes.
+
+use alloc::vec::Vec;
+
+/// Record kinds; `js/bridge.js` has the same numbers.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    /// `MESSAGE` body, then u32 count and u32 indexes of the filters it matched.
+    Message = 1,
+    /// A filter string, the next index of the filter table.
+    Filter = 2,
+    /// id: resolve with `undefined`.
+    Done = 3,
+    /// id, u8: resolve with a reason code.
+    Code = 4,
+    /// id, u32 count, u8 each: resolve with reason codes.
+    Codes = 5,
+    /// id, `MESSAGE` body: resolve with the response message.
+    Response = 6,
+    /// id, error: reject.
+    Reject = 7,
+    /// error: an `error` event.
+    Error = 8,
+    /// u8 reason code, u8 session present, properties: `connect`.
+    Connect = 9,
+    /// u8 reason code, properties: `auth`.
+    Auth = 10,
+    /// u8 reason code, properties (Reason String, Server Reference): `disconnect`.
+    Disconnect = 11,
+    /// u32 attempt, f64 delay: `reconnecting`.
+    Reconnecting = 12,
+    /// u32 attempt: `reconnect`.
+    Reconnect = 13,
+    Close = 14,
+    Offline = 15,
+    End = 16,
+}
+
+/// Flags of a `MESSAGE` body: QoS in the low two bits, then these.
+pub(crate) const RETAIN: u8 = 4;
+pub(crate) const DUP: u8 = 8;
+/// A topic follows; otherwise it is the previous message's.
+pub(crate) const TOPIC: u8 = 16;
+/// Properties follow (Property Length first, as on the wire).
+pub(crate) const PROPERTIES: u8 = 32;
+
+/// The buffer records are written to.
+#[derive(Default)]
+pub(crate) struct Out(pub(crate) Vec<u8>);
+
+impl Out {
+    pub(crate) fn kind(&mut self, k: Kind) -> &mut Self {
+        self.u8(k as u8)
+    }
+
+    pub(crate) fn u8(&mut self, v: u8) -> &mut Self {
+        self.0.push(v);
+        self
+    }
+
+    pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    pub(crate) fn f64(&mut self, v: f64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    /// A length-prefixed byte string (lengths fit: packets are < 256 MiB).
+    pub(crate) fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.u32(b.len() as u32);
+        self.0.extend_from_slice(b);
+        self
+    }
+
+    pub(crate) fn str(&mut self, s: &str) -> &mut Self {
+        self.bytes(s.as_bytes())
+    }
+}
