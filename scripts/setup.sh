@@ -110,10 +110,12 @@ ensure_rust_components() {
     local missing=()
     cargo fmt --version >/dev/null 2>&1 || missing+=(rustfmt)
     cargo clippy --version >/dev/null 2>&1 || missing+=(clippy)
+    # The npm build recompiles core and alloc for size (scripts/build-wasm.sh).
+    rustup component list --installed | grep -q '^rust-src' || missing+=(rust-src)
     if ((${#missing[@]})); then
         rustup component add "${missing[@]}"
     else
-        log "rustfmt and clippy present"
+        log "rustfmt, clippy and rust-src present"
     fi
 }
 

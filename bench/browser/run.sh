@@ -49,8 +49,10 @@ if ((profile)); then
     rm -rf "$site" && mkdir -p "$site/wasmqtt/js" "$site/wasmqtt/pkg"
     cp js/*.js "$site/wasmqtt/js/"
     echo '{ "exports": { ".": "./js/index.js" } }' > "$site/wasmqtt/package.json"
-    wasm-bindgen --target web --no-typescript --out-dir "$site/wasmqtt/pkg" \
-        target/wasm32-unknown-unknown/release/wasmqtt.wasm
+    # What scripts/build-wasm.sh built (target/wasm-size unless rust-src is missing).
+    wasm=target/wasm-size/wasm32-unknown-unknown/release/wasmqtt.wasm
+    [[ -f $wasm ]] || wasm=target/wasm32-unknown-unknown/release/wasmqtt.wasm
+    wasm-bindgen --target web --no-typescript --out-dir "$site/wasmqtt/pkg" "$wasm"
     node_modules/.bin/wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int \
         --enable-sign-ext --enable-mutable-globals --strip-producers \
         "$site/wasmqtt/pkg/wasmqtt_bg.wasm" -o "$site/wasmqtt/pkg/wasmqtt_bg.wasm"
