@@ -138,6 +138,11 @@ export interface ReceivedProperties {
 
 export interface PublishPacket {
   topic: string;
+  /**
+   * A view into the buffer of the WebSocket frame the message came in
+   * (no copy per message); `payload.slice()` for a copy of its own when
+   * keeping many payloads of large frames.
+   */
   payload: Uint8Array;
   qos: QoS;
   retain: boolean;

@@ -27,8 +27,9 @@ fi
 wasm-bindgen --target web --no-typescript --out-dir pkg \
     "$out/wasm32-unknown-unknown/release/wasmqtt.wasm"
 # Debian's wasm-opt 108 emits modules Chromium rejects; use npm binaryen.
-# --converge: repeat -Oz while it still shrinks the module.
-node_modules/.bin/wasm-opt -Oz --converge --enable-bulk-memory \
+# --flatten --rereloop first: rebuilt control flow that -Oz then shrinks
+# further (-0.4 KB gzip); --converge: repeat -Oz while it still shrinks.
+node_modules/.bin/wasm-opt --flatten --rereloop -Oz -Oz --converge --enable-bulk-memory \
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     --strip-debug --strip-producers --strip-target-features \
     pkg/wasmqtt_bg.wasm -o pkg/wasmqtt_bg.wasm
