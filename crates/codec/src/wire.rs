@@ -181,10 +181,6 @@ pub(crate) fn put_u16(out: &mut Vec<u8>, value: u16) {
     out.extend_from_slice(&value.to_be_bytes());
 }
 
-pub(crate) fn put_u32(out: &mut Vec<u8>, value: u32) {
-    out.extend_from_slice(&value.to_be_bytes());
-}
-
 /// Length prefix and bytes of a Binary Data field.
 pub(crate) fn put_binary(out: &mut Vec<u8>, data: &[u8]) -> Result<(), EncodeError> {
     let len = u16::try_from(data.len()).map_err(|_| EncodeError::FieldTooLong)?;
