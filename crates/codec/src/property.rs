@@ -214,8 +214,7 @@ pub enum PayloadFormatIndicator {
 /// Packet) and when encoding ([`EncodeError::PropertyNotAllowed`]). Fields
 /// follow the spec's names. MQTT 3.1.1 has no properties: they are not
 /// encoded for it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Properties {
     /// Payload Format Indicator (0x01).
     pub payload_format_indicator: Option<PayloadFormatIndicator>,
@@ -271,6 +270,42 @@ pub struct Properties {
     pub subscription_identifier_available: Option<bool>,
     /// Shared Subscription Available (0x2A).
     pub shared_subscription_available: Option<bool>,
+}
+
+impl Default for Properties {
+    // Out of line: inlined, its field stores repeat in every decoder.
+    #[inline(never)]
+    fn default() -> Self {
+        Self {
+            payload_format_indicator: None,
+            message_expiry_interval: None,
+            content_type: None,
+            response_topic: None,
+            correlation_data: None,
+            subscription_identifiers: Vec::new(),
+            session_expiry_interval: None,
+            assigned_client_identifier: None,
+            server_keep_alive: None,
+            authentication_method: None,
+            authentication_data: None,
+            request_problem_information: None,
+            will_delay_interval: None,
+            request_response_information: None,
+            response_information: None,
+            server_reference: None,
+            reason_string: None,
+            receive_maximum: None,
+            topic_alias_maximum: None,
+            topic_alias: None,
+            maximum_qos: None,
+            retain_available: None,
+            user_properties: Vec::new(),
+            maximum_packet_size: None,
+            wildcard_subscription_available: None,
+            subscription_identifier_available: None,
+            shared_subscription_available: None,
+        }
+    }
 }
 
 /// A property value to encode: integers widened, strings as their bytes.
