@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use bytes::Bytes;
 
+use crate::connect::check_auth_data;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::{encode_packet, PacketType};
 use crate::property::{Properties, Scope};
@@ -16,23 +17,57 @@ pub(crate) fn decode(
     body: Bytes,
     version: ProtocolVersion,
 ) -> Result<(PacketId, ReasonCode, Properties), DecodeError> {
+    let (id, reason_code, properties) = decode_tail(packet, body, version)?;
+    // `decode_tail` refused a zero Packet Identifier already.
+    let packet_id = PacketId::new(id).ok_or(DecodeError::ZeroPacketId)?;
+    Ok((packet_id, reason_code, properties))
+}
+
+/// `code` as a Reason Code `packet` may carry.
+pub(crate) fn reason_code(code: u8, packet: PacketType) -> Result<ReasonCode, DecodeError> {
+    ReasonCode::from_u8(code)
+        .filter(|c| c.is_valid_for(packet))
+        .ok_or(DecodeError::InvalidReasonCode { code, packet })
+}
+
+/// The body of the packets that end with an optional Reason Code and
+/// optional properties: the four acknowledgements above (after their
+/// Packet Identifier, returned as read), DISCONNECT and AUTH (0 for the
+/// identifier they do not have). One decoder for all six keeps the client
+/// small.
+pub(crate) fn decode_tail(
+    packet: PacketType,
+    body: Bytes,
+    version: ProtocolVersion,
+) -> Result<(u16, ReasonCode, Properties), DecodeError> {
     let mut r = Reader::new(body);
-    let packet_id = PacketId::new(r.u16()?).ok_or(DecodeError::ZeroPacketId)?;
+    let mut id = 0;
+    if matches!(
+        packet,
+        PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp
+    ) {
+        id = r.u16()?;
+        if id == 0 {
+            return Err(DecodeError::ZeroPacketId);
+        }
+    }
     let mut reason_code = ReasonCode::Success;
     let mut properties = Properties::default();
-    // A Remaining Length of 2 means Success with no properties (e.g. 3.4.2.1).
+    // Remaining Length 2 (0 without an identifier) means Success with no
+    // properties (3.4.2.1, 3.14.2.1, 3.15.2.1). AUTH exists only in MQTT 5.0.
     if version == ProtocolVersion::V5 && !r.is_empty() {
-        let code = r.u8()?;
-        reason_code = ReasonCode::from_u8(code)
-            .filter(|c| c.is_valid_for(packet))
-            .ok_or(DecodeError::InvalidReasonCode { code, packet })?;
-        // A Remaining Length of 3 means no Property Length either (e.g. 3.4.2.2.1).
-        if !r.is_empty() {
+        reason_code = self::reason_code(r.u8()?, packet)?;
+        // One byte more means no Property Length either (3.4.2.2.1,
+        // 3.14.2.2.1), except in AUTH, which always has one (3.15.2.2.1).
+        if packet == PacketType::Auth || !r.is_empty() {
             properties = Properties::decode(&mut r, Scope::Packet(packet))?;
+        }
+        if packet == PacketType::Auth {
+            check_auth_data(&properties).map_err(DecodeError::InvalidPropertyValue)?;
         }
     }
     r.finish()?;
-    Ok((packet_id, reason_code, properties))
+    Ok((id, reason_code, properties))
 }
 
 pub(crate) fn body_len(

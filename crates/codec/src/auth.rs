@@ -9,7 +9,6 @@ use crate::packet::{encode_packet, total_len, PacketType};
 use crate::property::{Properties, Scope};
 use crate::reason_code::ReasonCode;
 use crate::types::ProtocolVersion;
-use crate::wire::Reader;
 
 /// An AUTH packet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -23,22 +22,12 @@ pub struct Auth {
 impl Auth {
     /// Decodes an AUTH body.
     pub fn decode(body: Bytes) -> Result<Self, DecodeError> {
-        let packet = PacketType::Auth;
-        let mut r = Reader::new(body);
-        let mut this = Self::default();
-        // Section 3.15.2.1: a Remaining Length of 0 means Success without
-        // properties. Unlike DISCONNECT (3.14.2.2.1), AUTH has no form with
-        // a Reason Code but no Property Length: 3.15.2.2.1 always has one.
-        if !r.is_empty() {
-            let code = r.u8()?;
-            this.reason_code = ReasonCode::from_u8(code)
-                .filter(|c| c.is_valid_for(packet))
-                .ok_or(DecodeError::InvalidReasonCode { code, packet })?;
-            this.properties = Properties::decode(&mut r, Scope::Packet(packet))?;
-            check_auth_data(&this.properties).map_err(DecodeError::InvalidPropertyValue)?;
-        }
-        r.finish()?;
-        Ok(this)
+        let (_, reason_code, properties) =
+            crate::ack::decode_tail(PacketType::Auth, body, ProtocolVersion::V5)?;
+        Ok(Self {
+            reason_code,
+            properties,
+        })
     }
 
     fn body_len(&self) -> usize {

@@ -8,7 +8,6 @@ use crate::packet::{encode_packet, total_len, PacketType};
 use crate::property::{Properties, Scope};
 use crate::reason_code::ReasonCode;
 use crate::types::ProtocolVersion;
-use crate::wire::Reader;
 
 /// A DISCONNECT packet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -31,22 +30,12 @@ impl Disconnect {
 
     /// Decodes a DISCONNECT body.
     pub fn decode(body: Bytes, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        let packet = PacketType::Disconnect;
-        let mut r = Reader::new(body);
-        let mut this = Self::default();
-        // Section 3.14.2.1: a Remaining Length of 0 means Normal disconnection,
-        // and one of 1 means no Property Length.
-        if version == ProtocolVersion::V5 && !r.is_empty() {
-            let code = r.u8()?;
-            this.reason_code = ReasonCode::from_u8(code)
-                .filter(|c| c.is_valid_for(packet))
-                .ok_or(DecodeError::InvalidReasonCode { code, packet })?;
-            if !r.is_empty() {
-                this.properties = Properties::decode(&mut r, Scope::Packet(packet))?;
-            }
-        }
-        r.finish()?;
-        Ok(this)
+        let (_, reason_code, properties) =
+            crate::ack::decode_tail(PacketType::Disconnect, body, version)?;
+        Ok(Self {
+            reason_code,
+            properties,
+        })
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
