@@ -1,9 +1,10 @@
 //! What the server sends us: decoding and reacting to each packet.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use wasmqtt_codec::{
-    ConnAck, DecodeError, Disconnect, Packet, PacketType, ProtocolVersion, PubAck, PubComp, PubRec,
-    PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
+    ConnAck, DecodeError, Disconnect, Packet, PacketType, Properties, ProtocolVersion, PubAck,
+    PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
 };
 
 use crate::error::{ConnectionError, ProtocolError};
@@ -113,13 +114,13 @@ impl Session {
             return self.protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::ConnAck));
         }
         if connack.reason_code.is_error() {
-            let p = connack.properties;
+            let (reason_string, server_reference) = reason_and_reference(connack.properties);
             return self.close(
                 now,
                 ConnectionError::Refused {
                     reason_code: connack.reason_code,
-                    reason_string: p.reason_string,
-                    server_reference: p.server_reference,
+                    reason_string,
+                    server_reference,
                 },
             );
         }
@@ -256,7 +257,7 @@ impl Session {
         {
             if let Some(f) = self.inflight.remove(id) {
                 self.ids.release(puback.packet_id);
-                let result = ack_result(puback.reason_code, puback.properties.reason_string);
+                let result = ack_result(puback.reason_code, puback.properties);
                 self.finish(f.token, result);
             }
         }
@@ -271,7 +272,7 @@ impl Session {
                 // [MQTT-4.3.3-?]: a failed PUBREC ends the exchange.
                 if let Some(f) = self.inflight.remove(id.get()) {
                     self.ids.release(id);
-                    let result = ack_result(pubrec.reason_code, pubrec.properties.reason_string);
+                    let result = ack_result(pubrec.reason_code, pubrec.properties);
                     self.finish(f.token, result);
                 }
                 self.pump(now);
@@ -394,26 +395,32 @@ impl Session {
             return self
                 .protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::Disconnect));
         }
-        let p = disconnect.properties;
+        let (reason_string, server_reference) = reason_and_reference(disconnect.properties);
         self.close(
             now,
             ConnectionError::ServerDisconnected {
                 reason_code: disconnect.reason_code,
-                reason_string: p.reason_string,
-                server_reference: p.server_reference,
+                reason_string,
+                server_reference,
             },
         );
     }
 }
 
+/// Takes the two fields and drops the rest of `p` in one call, where
+/// moving the fields out would drop every other field inline.
+fn reason_and_reference(mut p: Properties) -> (Option<String>, Option<String>) {
+    (p.reason_string.take(), p.server_reference.take())
+}
+
 fn ack_result(
     reason_code: ReasonCode,
-    reason_string: Option<alloc::string::String>,
+    mut properties: Properties,
 ) -> Result<ReasonCode, PublishError> {
     if reason_code.is_error() {
         Err(PublishError::Rejected {
             reason_code,
-            reason_string,
+            reason_string: properties.reason_string.take(),
         })
     } else {
         Ok(reason_code)
