@@ -241,7 +241,12 @@ impl Session {
             } else {
                 None
             };
-            let Some(item) = self.queue.remove(i) else {
+            // Bubble item `i` to the front and pop it: `VecDeque::remove`
+            // would bring in a large `wrap_copy`.
+            for j in (0..i).rev() {
+                self.queue.swap(j, j + 1);
+            }
+            let Some(item) = self.queue.pop_front() else {
                 return;
             };
             self.send_item(now, item, id);
