@@ -431,9 +431,15 @@ impl Session {
 
     /// The ids of our publishes in flight, in the order they were first sent.
     fn inflight_order(&self) -> Vec<u16> {
-        let mut order: Vec<(u64, u16)> = self.inflight.iter().map(|(id, f)| (f.seq, id)).collect();
+        // Plain loops: collecting iterator chains costs more code.
+        let mut order: Vec<(u64, u16)> = Vec::with_capacity(self.inflight.len());
+        self.inflight.for_each(|id, f| order.push((f.seq, id)));
         heap_sort(&mut order);
-        order.into_iter().map(|(_, id)| id).collect()
+        let mut ids = Vec::with_capacity(order.len());
+        for &(_, id) in &order {
+            ids.push(id);
+        }
+        ids
     }
 
     /// SUBSCRIBE and UNSUBSCRIBE still waiting for their acknowledgement,
