@@ -176,9 +176,7 @@ impl Session {
                 properties: e.properties.clone(),
             })
             .collect();
-        for item in restore.into_iter().rev() {
-            self.queue.push_front(item);
-        }
+        self.queue_first(restore);
     }
 
     fn on_publish(&mut self, now: Millis, mut publish: Publish) -> Result<(), ProtocolError> {

@@ -442,25 +442,29 @@ impl Session {
         ids
     }
 
-    /// SUBSCRIBE and UNSUBSCRIBE still waiting for their acknowledgement,
-    /// in the order they were sent, their ids released.
-    fn take_pending_acks(&mut self) -> Vec<Queued> {
-        core::mem::take(&mut self.pending_acks)
-            .into_iter()
-            .map(|a| {
-                self.release(PacketId::new(a.packet_id));
-                a.item
-            })
-            .collect()
+    /// Moves the SUBSCRIBE and UNSUBSCRIBE still waiting for their
+    /// acknowledgement to `out`, in the order they were sent, their ids released.
+    fn take_pending_acks(&mut self, out: &mut Vec<Queued>) {
+        for a in core::mem::take(&mut self.pending_acks) {
+            self.release(PacketId::new(a.packet_id));
+            out.push(a.item);
+        }
+    }
+
+    /// Puts `items` at the front of the queue, in their order.
+    pub(crate) fn queue_first(&mut self, items: Vec<Queued>) {
+        for item in items.into_iter().rev() {
+            self.queue.push_front(item);
+        }
     }
 
     /// The server resumed our session but re-sends only PUBLISH and PUBREL
     /// [MQTT-4.4.0-1]: SUBSCRIBE and UNSUBSCRIBE it never acknowledged go
     /// out again, ahead of other waiting work, or they would wait forever.
     pub(crate) fn requeue_pending_acks(&mut self) {
-        for item in self.take_pending_acks().into_iter().rev() {
-            self.queue.push_front(item);
-        }
+        let mut items = Vec::new();
+        self.take_pending_acks(&mut items);
+        self.queue_first(items);
     }
 
     /// The server has no session for us: our publishes in flight are
@@ -489,12 +493,10 @@ impl Session {
                 _ => self.finish(f.token, Err(PublishError::SessionLost)),
             }
         }
-        front.extend(self.take_pending_acks());
+        self.take_pending_acks(&mut front);
         // The ids of acknowledgements we dropped are free again.
         self.ids = crate::packet_ids::PacketIds::new();
-        for item in front.into_iter().rev() {
-            self.queue.push_front(item);
-        }
+        self.queue_first(front);
     }
 }
 
