@@ -377,17 +377,18 @@ impl Session {
 
     /// Drops waiting messages whose Message Expiry Interval ran out.
     pub(crate) fn expire_queued(&mut self, now: Millis) {
-        let mut expired = Vec::new();
+        // Reported as found (what `finish` does), without a list of tokens.
+        let events = &mut self.events;
         self.queue.retain(|q| match (q, q.expires_at()) {
             (Queued::Publish { token, .. }, Some(at)) if now >= at => {
-                expired.push(*token);
+                events.push_back(Event::Published {
+                    token: *token,
+                    result: Err(PublishError::Expired),
+                });
                 false
             }
             _ => true,
         });
-        for token in expired {
-            self.finish(token, Err(PublishError::Expired));
-        }
     }
 
     /// Sends PUBREL for a QoS 2 publish the server received.
