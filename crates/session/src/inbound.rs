@@ -163,19 +163,17 @@ impl Session {
 
     /// Queues SUBSCRIBE for every acknowledged subscription, ahead of other work.
     fn queue_resubscribe(&mut self) {
-        let restore: Vec<Queued> = self
-            .registry
-            .iter()
-            .filter(|e| e.granted.is_some())
-            .map(|e| Queued::Subscribe {
+        let mut restore = Vec::new();
+        for e in self.registry.iter().filter(|e| e.granted.is_some()) {
+            restore.push(Queued::Subscribe {
                 token: None,
                 subscriptions: alloc::vec![wasmqtt_codec::Subscription {
                     filter: e.filter.as_str().into(),
                     options: e.options,
                 }],
                 properties: e.properties.clone(),
-            })
-            .collect();
+            });
+        }
         self.queue_first(restore);
     }
 
