@@ -302,30 +302,46 @@ impl Session {
         self.pump(now);
     }
 
-    fn on_suback(&mut self, now: Millis, suback: SubAck) -> Result<(), ProtocolError> {
-        let id = suback.packet_id.get();
-        let Some(pending) = self.pending_acks.iter().find(|a| a.packet_id == id) else {
+    /// Removes the SUBSCRIBE (for SUBACK) or UNSUBSCRIBE (for UNSUBACK)
+    /// that `id` acknowledges, once it has `count` filters (`None`: any).
+    /// Shared by both acknowledgements, and moves instead of cloning.
+    fn take_acked(
+        &mut self,
+        packet: PacketType,
+        id: u16,
+        count: Option<usize>,
+    ) -> Result<Queued, ProtocolError> {
+        let Some(pos) = self.pending_acks.iter().position(|a| a.packet_id == id) else {
             return Err(ProtocolError::UnknownPacketId(id));
         };
+        let expected = match (self.pending_acks.get(pos).map(|a| &a.item), packet) {
+            (Some(Queued::Subscribe { subscriptions, .. }), PacketType::SubAck) => {
+                subscriptions.len()
+            }
+            (Some(Queued::Unsubscribe { filters, .. }), PacketType::UnsubAck) => filters.len(),
+            _ => return Err(ProtocolError::UnexpectedPacket(packet)),
+        };
+        match count {
+            Some(got) if got != expected => Err(ProtocolError::ReasonCodeCount { expected, got }),
+            _ => Ok(self.pending_acks.remove(pos).item),
+        }
+    }
+
+    fn on_suback(&mut self, now: Millis, suback: SubAck) -> Result<(), ProtocolError> {
+        let id = suback.packet_id.get();
+        let count = Some(suback.reason_codes.len());
         let Queued::Subscribe {
             token,
             subscriptions,
             ..
-        } = &pending.item
+        } = self.take_acked(PacketType::SubAck, id, count)?
         else {
+            // `take_acked` returns a SUBSCRIBE for a SUBACK.
             return Err(ProtocolError::UnexpectedPacket(PacketType::SubAck));
         };
-        if subscriptions.len() != suback.reason_codes.len() {
-            return Err(ProtocolError::ReasonCodeCount {
-                expected: subscriptions.len(),
-                got: suback.reason_codes.len(),
-            });
-        }
-        let token = *token;
-        let filters: Vec<_> = subscriptions.iter().map(|s| s.filter.clone()).collect();
-        self.pending_acks.retain(|a| a.packet_id != id);
         self.ids.release(suback.packet_id);
-        for (filter, &code) in filters.iter().zip(&suback.reason_codes) {
+        for (s, &code) in subscriptions.iter().zip(&suback.reason_codes) {
+            let filter = &s.filter;
             if code.is_error() {
                 self.registry.remove(filter);
                 if token.is_none() {
@@ -351,22 +367,14 @@ impl Session {
 
     fn on_unsuback(&mut self, now: Millis, unsuback: UnsubAck) -> Result<(), ProtocolError> {
         let id = unsuback.packet_id.get();
-        let Some(pending) = self.pending_acks.iter().find(|a| a.packet_id == id) else {
-            return Err(ProtocolError::UnknownPacketId(id));
-        };
-        let Queued::Unsubscribe { token, filters, .. } = &pending.item else {
+        let v5 = self.options.protocol_version == ProtocolVersion::V5;
+        let count = Some(unsuback.reason_codes.len()).filter(|_| v5);
+        let Queued::Unsubscribe { token, filters, .. } =
+            self.take_acked(PacketType::UnsubAck, id, count)?
+        else {
+            // `take_acked` returns an UNSUBSCRIBE for an UNSUBACK.
             return Err(ProtocolError::UnexpectedPacket(PacketType::UnsubAck));
         };
-        let v5 = self.options.protocol_version == ProtocolVersion::V5;
-        if v5 && filters.len() != unsuback.reason_codes.len() {
-            return Err(ProtocolError::ReasonCodeCount {
-                expected: filters.len(),
-                got: unsuback.reason_codes.len(),
-            });
-        }
-        let token = *token;
-        let filters = filters.clone();
-        self.pending_acks.retain(|a| a.packet_id != id);
         self.ids.release(unsuback.packet_id);
         let reason_codes = if v5 {
             unsuback.reason_codes
