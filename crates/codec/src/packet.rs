@@ -232,9 +232,24 @@ impl Packet {
             PacketType::ConnAck => Self::ConnAck(ConnAck::decode(body, version)?),
             PacketType::Publish => Self::Publish(Publish::decode(flags, body, version)?),
             PacketType::Subscribe => Self::Subscribe(Subscribe::decode(body, version)?),
-            PacketType::SubAck => Self::SubAck(SubAck::decode(body, version)?),
             PacketType::Unsubscribe => Self::Unsubscribe(Unsubscribe::decode(body, version)?),
-            PacketType::UnsubAck => Self::UnsubAck(UnsubAck::decode(body, version)?),
+            PacketType::SubAck | PacketType::UnsubAck => {
+                let (packet_id, properties, reason_codes) =
+                    crate::suback::decode_acks(packet, body, version)?;
+                if packet == PacketType::SubAck {
+                    Self::SubAck(SubAck {
+                        packet_id,
+                        properties,
+                        reason_codes,
+                    })
+                } else {
+                    Self::UnsubAck(UnsubAck {
+                        packet_id,
+                        properties,
+                        reason_codes,
+                    })
+                }
+            }
             PacketType::PingReq => {
                 Reader::new(body).finish()?;
                 Self::PingReq
