@@ -1,6 +1,7 @@
 //! Request/response (section 4.10): a publish with a Response Topic and
 //! fresh Correlation Data, matched with the message that answers it.
 
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::Bytes;
@@ -9,7 +10,7 @@ use wasmqtt_codec::{
 };
 
 use crate::error::UsageError;
-use crate::event::Token;
+use crate::event::{Event, Token};
 use crate::session::Session;
 use crate::Millis;
 
@@ -27,17 +28,16 @@ impl Requests {
         self.pending.iter().map(|&(_, _, at)| at).min()
     }
 
-    /// Removes and returns the requests whose time ran out.
-    pub(crate) fn expire(&mut self, now: Millis) -> Vec<Token> {
-        let mut out = Vec::new();
+    /// Removes the requests whose time ran out and reports each to `events`
+    /// (directly: a list of tokens in between costs code).
+    pub(crate) fn expire(&mut self, now: Millis, events: &mut VecDeque<Event>) {
         self.pending.retain(|&(_, token, at)| {
             let keep = now < at;
             if !keep {
-                out.push(token);
+                events.push_back(Event::RequestTimeout { token });
             }
             keep
         });
-        out
     }
 
     /// The request `message` answers, if any.

@@ -224,9 +224,7 @@ impl Session {
     /// The timer armed from [`Session::poll_timeout`] fired.
     pub fn handle_timeout(&mut self, now: Millis) {
         self.expire_queued(now);
-        for token in self.requests.expire(now) {
-            self.events.push_back(Event::RequestTimeout { token });
-        }
+        self.requests.expire(now, &mut self.events);
         match self.state {
             State::Connecting { deadline } if now >= deadline => {
                 self.close(now, ConnectionError::ConnectTimeout);
