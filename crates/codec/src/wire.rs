@@ -222,7 +222,8 @@ pub(crate) fn put_binary(out: &mut Vec<u8>, data: &[u8]) -> Result<(), EncodeErr
 
 /// A UTF-8 Encoded String; refuses U+0000 [MQTT-1.5.4-2].
 pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> {
-    if s.contains('\0') {
+    // A byte search: the `char` pattern costs more code.
+    if s.as_bytes().contains(&0) {
         return Err(EncodeError::NullCharacter);
     }
     put_binary(out, s.as_bytes())
