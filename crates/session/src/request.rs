@@ -109,7 +109,14 @@ impl Session {
         // Strings are put together by hand: `format!` would pull the
         // formatting machinery into the wasm build.
         let mut name = match &self.limits.response_information {
-            Some(base) if !base.is_empty() => String::from(base.trim_end_matches('/')) + "/",
+            Some(base) if !base.is_empty() => {
+                // `trim_end_matches('/')` on bytes: less code than a char pattern.
+                let mut end = base.len();
+                while end > 0 && base.as_bytes().get(end - 1) == Some(&b'/') {
+                    end -= 1;
+                }
+                String::from(base.get(..end).unwrap_or_default()) + "/"
+            }
             _ => String::from(RESPONSE_PREFIX),
         };
         if self.options.client_id.is_empty() {
