@@ -215,7 +215,13 @@ impl Session {
             State::Waiting { at } => Some(at),
             State::Opening | State::Ended => None,
         };
-        let expiry = self.queue.iter().filter_map(Queued::expires_at).min();
+        // By index: `VecDeque::iter` brings in `slice_ranges`.
+        let mut expiry = None;
+        let mut i = 0;
+        while let Some(q) = self.queue.get(i) {
+            expiry = min_opt(expiry, q.expires_at());
+            i += 1;
+        }
         min_opt(min_opt(state, expiry), self.requests.next_deadline())
     }
 
