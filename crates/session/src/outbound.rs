@@ -453,8 +453,9 @@ impl Session {
     }
 
     /// Puts `items` at the front of the queue, in their order.
-    pub(crate) fn queue_first(&mut self, items: Vec<Queued>) {
-        for item in items.into_iter().rev() {
+    pub(crate) fn queue_first(&mut self, mut items: Vec<Queued>) {
+        // Last first, by `pop`: less code than a reversed `into_iter`.
+        while let Some(item) = items.pop() {
             self.queue.push_front(item);
         }
     }
