@@ -419,7 +419,7 @@ impl Session {
                 granted: None,
             });
         }
-        let item = Queued::Subscribe {
+        let mut item = Queued::Subscribe {
             token: None,
             subscriptions,
             properties,
@@ -428,22 +428,10 @@ impl Session {
         // subscription, two Subscription Identifiers).
         self.check_encodable(&item)?;
         let token = self.token();
-        let Queued::Subscribe {
-            subscriptions,
-            properties,
-            ..
-        } = item
-        else {
-            return Err(UsageError::NoFilters);
-        };
-        self.enqueue(
-            now,
-            Queued::Subscribe {
-                token: Some(token),
-                subscriptions,
-                properties,
-            },
-        )?;
+        if let Queued::Subscribe { token: t, .. } = &mut item {
+            *t = Some(token);
+        }
+        self.enqueue(now, item)?;
         for entry in entries {
             self.registry.insert(entry);
         }
