@@ -327,15 +327,19 @@ pub(crate) fn encode_packet(
     write: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let start = out.len();
-    let result = (|| {
-        out.reserve(total_len(body_len));
-        out.push(first_byte);
-        wire::put_varint(out, body_len)?;
-        write(out)
-    })();
+    let result = put_header(out, first_byte, body_len).and_then(|()| write(out));
     if result.is_err() {
         out.truncate(start);
     }
     debug_assert!(result.is_err() || out.len() - start == total_len(body_len));
     result
+}
+
+/// The fixed header: out of line, as the part of `encode_packet` that does
+/// not depend on the packet.
+#[inline(never)]
+fn put_header(out: &mut Vec<u8>, first_byte: u8, body_len: usize) -> Result<(), EncodeError> {
+    out.reserve(total_len(body_len));
+    out.push(first_byte);
+    wire::put_varint(out, body_len)
 }
