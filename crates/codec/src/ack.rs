@@ -70,48 +70,80 @@ pub(crate) fn decode_tail(
     Ok((id, reason_code, properties))
 }
 
+/// Body length of the packets `decode_tail` reads: the Packet Identifier
+/// (`has_id`), then a Reason Code unless it is Success with no properties,
+/// then properties unless there are none (AUTH has them whenever it has a
+/// Reason Code, 3.15.2.2.1). MQTT 3.1.1 has only the identifier.
 pub(crate) fn body_len(
+    packet: PacketType,
+    has_id: bool,
     reason_code: ReasonCode,
     properties: &Properties,
     version: ProtocolVersion,
 ) -> usize {
+    let base = if has_id { 2 } else { 0 };
     if version == ProtocolVersion::V311 {
-        2
+        base
     } else if !properties.is_empty() {
-        3 + properties.encoded_len()
-    } else if reason_code != ReasonCode::Success {
-        3
+        base + 1 + properties.encoded_len()
+    } else if reason_code == ReasonCode::Success {
+        base
+    } else if packet == PacketType::Auth {
+        base + 1 + properties.encoded_len()
     } else {
-        2
+        base + 1
     }
 }
 
+/// Encodes the packets `decode_tail` reads (PUBACK, PUBREC, PUBREL,
+/// PUBCOMP with `packet_id`, DISCONNECT and AUTH without): one encoder for
+/// all six.
 pub(crate) fn encode(
     packet: PacketType,
-    packet_id: PacketId,
+    packet_id: Option<PacketId>,
     reason_code: ReasonCode,
     properties: &Properties,
     version: ProtocolVersion,
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
+    let v311 = version == ProtocolVersion::V311;
+    if v311 && packet == PacketType::Auth {
+        return Err(EncodeError::PacketNotInVersion(packet));
+    }
     if !reason_code.is_valid_for(packet) {
         return Err(EncodeError::InvalidReasonCode {
             code: reason_code,
             packet,
         });
     }
-    // MQTT 3.1.1 acknowledgements cannot report a failure.
-    if version == ProtocolVersion::V311 && reason_code.is_error() {
+    // MQTT 3.1.1 acknowledgements cannot report a failure, and its
+    // DISCONNECT carries no reason at all.
+    if v311
+        && (reason_code.is_error()
+            || (packet == PacketType::Disconnect && reason_code != ReasonCode::Success))
+    {
         return Err(EncodeError::NotInVersion(reason_code));
     }
-    let len = body_len(reason_code, properties, version);
+    if packet == PacketType::Auth {
+        check_auth_data(properties).map_err(EncodeError::InvalidPropertyValue)?;
+    }
+    let base = if packet_id.is_some() { 2 } else { 0 };
+    let len = body_len(
+        packet,
+        packet_id.is_some(),
+        reason_code,
+        properties,
+        version,
+    );
     let first = (packet as u8) << 4 | packet.required_flags();
     encode_packet(out, first, len, |out| {
-        wire::put_u16(out, packet_id.get());
-        if len > 2 {
+        if let Some(id) = packet_id {
+            wire::put_u16(out, id.get());
+        }
+        if len > base {
             out.push(reason_code as u8);
         }
-        if len > 3 {
+        if len > base + 1 {
             properties.encode(Scope::Packet(packet), out)?;
         }
         Ok(())
@@ -157,6 +189,8 @@ macro_rules! ack_packet {
             #[must_use]
             pub fn encoded_len(&self, version: $crate::types::ProtocolVersion) -> usize {
                 $crate::packet::total_len($crate::ack::body_len(
+                    $crate::packet::PacketType::$name,
+                    true,
                     self.reason_code,
                     &self.properties,
                     version,
@@ -171,7 +205,7 @@ macro_rules! ack_packet {
             ) -> Result<(), $crate::error::EncodeError> {
                 $crate::ack::encode(
                     $crate::packet::PacketType::$name,
-                    self.packet_id,
+                    Some(self.packet_id),
                     self.reason_code,
                     &self.properties,
                     version,
