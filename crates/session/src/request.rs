@@ -46,15 +46,8 @@ impl Requests {
             return None;
         }
         let data = message.properties.correlation_data.as_ref()?;
-        let mut found = None;
-        self.pending.retain(|(d, token, _)| {
-            let hit = found.is_none() && d == data;
-            if hit {
-                found = Some(*token);
-            }
-            !hit
-        });
-        found
+        let i = self.pending.iter().position(|(d, _, _)| d == data)?;
+        Some(self.pending.remove(i).1)
     }
 }
 
