@@ -479,12 +479,24 @@ impl Properties {
     /// The value of a property that appears at most once, if set.
     fn value(&self, id: PropertyId) -> Option<Value<'_>> {
         use PropertyId as P;
-        let int = |v: Option<u32>| v.map(Value::Int);
-        let two = |v: Option<u16>| v.map(|v| Value::Int(v.into()));
-        let flag = |v: Option<bool>| v.map(|v| Value::Int(v.into()));
+        // Out of line and by reference, so that each arm is one call.
+        #[inline(never)]
+        fn int(v: &Option<u32>) -> Option<Value<'_>> {
+            v.map(Value::Int)
+        }
+        #[inline(never)]
+        fn two(v: &Option<u16>) -> Option<Value<'_>> {
+            v.map(|v| Value::Int(v.into()))
+        }
+        #[inline(never)]
+        fn flag(v: &Option<bool>) -> Option<Value<'_>> {
+            v.map(|v| Value::Int(v.into()))
+        }
+        #[inline(never)]
         fn s(v: &Option<String>) -> Option<Value<'_>> {
             v.as_deref().map(|s| Value::Bytes(s.as_bytes()))
         }
+        #[inline(never)]
         fn b(v: &Option<Bytes>) -> Option<Value<'_>> {
             v.as_deref().map(Value::Bytes)
         }
@@ -492,33 +504,33 @@ impl Properties {
             P::PayloadFormatIndicator => {
                 self.payload_format_indicator.map(|v| Value::Int(v as u32))
             }
-            P::MessageExpiryInterval => int(self.message_expiry_interval),
+            P::MessageExpiryInterval => int(&self.message_expiry_interval),
             P::ContentType => s(&self.content_type),
             P::ResponseTopic => self
                 .response_topic
                 .as_ref()
                 .map(|t| Value::Bytes(t.as_str().as_bytes())),
             P::CorrelationData => b(&self.correlation_data),
-            P::SessionExpiryInterval => int(self.session_expiry_interval),
+            P::SessionExpiryInterval => int(&self.session_expiry_interval),
             P::AssignedClientIdentifier => s(&self.assigned_client_identifier),
-            P::ServerKeepAlive => two(self.server_keep_alive),
+            P::ServerKeepAlive => two(&self.server_keep_alive),
             P::AuthenticationMethod => s(&self.authentication_method),
             P::AuthenticationData => b(&self.authentication_data),
-            P::RequestProblemInformation => flag(self.request_problem_information),
-            P::WillDelayInterval => int(self.will_delay_interval),
-            P::RequestResponseInformation => flag(self.request_response_information),
+            P::RequestProblemInformation => flag(&self.request_problem_information),
+            P::WillDelayInterval => int(&self.will_delay_interval),
+            P::RequestResponseInformation => flag(&self.request_response_information),
             P::ResponseInformation => s(&self.response_information),
             P::ServerReference => s(&self.server_reference),
             P::ReasonString => s(&self.reason_string),
-            P::ReceiveMaximum => two(self.receive_maximum),
-            P::TopicAliasMaximum => two(self.topic_alias_maximum),
-            P::TopicAlias => two(self.topic_alias),
+            P::ReceiveMaximum => two(&self.receive_maximum),
+            P::TopicAliasMaximum => two(&self.topic_alias_maximum),
+            P::TopicAlias => two(&self.topic_alias),
             P::MaximumQoS => self.maximum_qos.map(|q| Value::Int(q as u32)),
-            P::RetainAvailable => flag(self.retain_available),
-            P::MaximumPacketSize => int(self.maximum_packet_size),
-            P::WildcardSubscriptionAvailable => flag(self.wildcard_subscription_available),
-            P::SubscriptionIdentifierAvailable => flag(self.subscription_identifier_available),
-            P::SharedSubscriptionAvailable => flag(self.shared_subscription_available),
+            P::RetainAvailable => flag(&self.retain_available),
+            P::MaximumPacketSize => int(&self.maximum_packet_size),
+            P::WildcardSubscriptionAvailable => flag(&self.wildcard_subscription_available),
+            P::SubscriptionIdentifierAvailable => flag(&self.subscription_identifier_available),
+            P::SharedSubscriptionAvailable => flag(&self.shared_subscription_available),
             // Repeatable: see `content_len` and `write`.
             P::SubscriptionIdentifier | P::UserProperty => None,
         }
