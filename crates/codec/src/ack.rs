@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use bytes::Bytes;
 
+use crate::connect::check_auth_data;
 use crate::error::{DecodeError, EncodeError};
 use crate::packet::{encode_packet, PacketType};
 use crate::property::{Properties, Scope};
@@ -16,67 +17,133 @@ pub(crate) fn decode(
     body: Bytes,
     version: ProtocolVersion,
 ) -> Result<(PacketId, ReasonCode, Properties), DecodeError> {
-    let mut r = Reader::new(body);
-    let packet_id = PacketId::new(r.u16()?).ok_or(DecodeError::ZeroPacketId)?;
-    let mut reason_code = ReasonCode::Success;
-    let mut properties = Properties::default();
-    // A Remaining Length of 2 means Success with no properties (e.g. 3.4.2.1).
-    if version == ProtocolVersion::V5 && !r.is_empty() {
-        let code = r.u8()?;
-        reason_code = ReasonCode::from_u8(code)
-            .filter(|c| c.is_valid_for(packet))
-            .ok_or(DecodeError::InvalidReasonCode { code, packet })?;
-        // A Remaining Length of 3 means no Property Length either (e.g. 3.4.2.2.1).
-        if !r.is_empty() {
-            properties = Properties::decode(&mut r, Scope::Packet(packet))?;
-        }
-    }
-    r.finish()?;
+    let (id, reason_code, properties) = decode_tail(packet, body, version)?;
+    // `decode_tail` refused a zero Packet Identifier already.
+    let packet_id = PacketId::new(id).ok_or(DecodeError::ZeroPacketId)?;
     Ok((packet_id, reason_code, properties))
 }
 
+/// `code` as a Reason Code `packet` may carry.
+pub(crate) fn reason_code(code: u8, packet: PacketType) -> Result<ReasonCode, DecodeError> {
+    ReasonCode::from_u8(code)
+        .filter(|c| c.is_valid_for(packet))
+        .ok_or(DecodeError::InvalidReasonCode { code, packet })
+}
+
+/// The body of the packets that end with an optional Reason Code and
+/// optional properties: the four acknowledgements above (after their
+/// Packet Identifier, returned as read), DISCONNECT and AUTH (0 for the
+/// identifier they do not have). One decoder for all six keeps the client
+/// small.
+pub(crate) fn decode_tail(
+    packet: PacketType,
+    body: Bytes,
+    version: ProtocolVersion,
+) -> Result<(u16, ReasonCode, Properties), DecodeError> {
+    let mut r = Reader::new(body);
+    let mut id = 0;
+    if matches!(
+        packet,
+        PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp
+    ) {
+        id = r.u16()?;
+        if id == 0 {
+            return Err(DecodeError::ZeroPacketId);
+        }
+    }
+    let mut reason_code = ReasonCode::Success;
+    let mut properties = Properties::default();
+    // Remaining Length 2 (0 without an identifier) means Success with no
+    // properties (3.4.2.1, 3.14.2.1, 3.15.2.1). AUTH exists only in MQTT 5.0.
+    if version == ProtocolVersion::V5 && !r.is_empty() {
+        reason_code = self::reason_code(r.u8()?, packet)?;
+        // One byte more means no Property Length either (3.4.2.2.1,
+        // 3.14.2.2.1), except in AUTH, which always has one (3.15.2.2.1).
+        if packet == PacketType::Auth || !r.is_empty() {
+            properties = Properties::decode(&mut r, Scope::Packet(packet))?;
+        }
+        if packet == PacketType::Auth {
+            check_auth_data(&properties).map_err(DecodeError::InvalidPropertyValue)?;
+        }
+    }
+    r.finish()?;
+    Ok((id, reason_code, properties))
+}
+
+/// Body length of the packets `decode_tail` reads: the Packet Identifier
+/// (`has_id`), then a Reason Code unless it is Success with no properties,
+/// then properties unless there are none (AUTH has them whenever it has a
+/// Reason Code, 3.15.2.2.1). MQTT 3.1.1 has only the identifier.
 pub(crate) fn body_len(
+    packet: PacketType,
+    has_id: bool,
     reason_code: ReasonCode,
     properties: &Properties,
     version: ProtocolVersion,
 ) -> usize {
+    let base = if has_id { 2 } else { 0 };
     if version == ProtocolVersion::V311 {
-        2
+        base
     } else if !properties.is_empty() {
-        3 + properties.encoded_len()
-    } else if reason_code != ReasonCode::Success {
-        3
+        base + 1 + properties.encoded_len()
+    } else if reason_code == ReasonCode::Success {
+        base
+    } else if packet == PacketType::Auth {
+        base + 1 + properties.encoded_len()
     } else {
-        2
+        base + 1
     }
 }
 
+/// Encodes the packets `decode_tail` reads (PUBACK, PUBREC, PUBREL,
+/// PUBCOMP with `packet_id`, DISCONNECT and AUTH without): one encoder for
+/// all six.
 pub(crate) fn encode(
     packet: PacketType,
-    packet_id: PacketId,
+    packet_id: Option<PacketId>,
     reason_code: ReasonCode,
     properties: &Properties,
     version: ProtocolVersion,
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
+    let v311 = version == ProtocolVersion::V311;
+    if v311 && packet == PacketType::Auth {
+        return Err(EncodeError::PacketNotInVersion(packet));
+    }
     if !reason_code.is_valid_for(packet) {
         return Err(EncodeError::InvalidReasonCode {
             code: reason_code,
             packet,
         });
     }
-    // MQTT 3.1.1 acknowledgements cannot report a failure.
-    if version == ProtocolVersion::V311 && reason_code.is_error() {
+    // MQTT 3.1.1 acknowledgements cannot report a failure, and its
+    // DISCONNECT carries no reason at all.
+    if v311
+        && (reason_code.is_error()
+            || (packet == PacketType::Disconnect && reason_code != ReasonCode::Success))
+    {
         return Err(EncodeError::NotInVersion(reason_code));
     }
-    let len = body_len(reason_code, properties, version);
+    if packet == PacketType::Auth {
+        check_auth_data(properties).map_err(EncodeError::InvalidPropertyValue)?;
+    }
+    let base = if packet_id.is_some() { 2 } else { 0 };
+    let len = body_len(
+        packet,
+        packet_id.is_some(),
+        reason_code,
+        properties,
+        version,
+    );
     let first = (packet as u8) << 4 | packet.required_flags();
     encode_packet(out, first, len, |out| {
-        wire::put_u16(out, packet_id.get());
-        if len > 2 {
+        if let Some(id) = packet_id {
+            wire::put_u16(out, id.get());
+        }
+        if len > base {
             out.push(reason_code as u8);
         }
-        if len > 3 {
+        if len > base + 1 {
             properties.encode(Scope::Packet(packet), out)?;
         }
         Ok(())
@@ -122,6 +189,8 @@ macro_rules! ack_packet {
             #[must_use]
             pub fn encoded_len(&self, version: $crate::types::ProtocolVersion) -> usize {
                 $crate::packet::total_len($crate::ack::body_len(
+                    $crate::packet::PacketType::$name,
+                    true,
                     self.reason_code,
                     &self.properties,
                     version,
@@ -136,7 +205,7 @@ macro_rules! ack_packet {
             ) -> Result<(), $crate::error::EncodeError> {
                 $crate::ack::encode(
                     $crate::packet::PacketType::$name,
-                    self.packet_id,
+                    Some(self.packet_id),
                     self.reason_code,
                     &self.properties,
                     version,

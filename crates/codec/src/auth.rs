@@ -3,13 +3,11 @@
 use alloc::vec::Vec;
 use bytes::Bytes;
 
-use crate::connect::check_auth_data;
 use crate::error::{DecodeError, EncodeError};
-use crate::packet::{encode_packet, total_len, PacketType};
-use crate::property::{Properties, Scope};
+use crate::packet::{total_len, PacketType};
+use crate::property::Properties;
 use crate::reason_code::ReasonCode;
 use crate::types::ProtocolVersion;
-use crate::wire::Reader;
 
 /// An AUTH packet.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -23,59 +21,33 @@ pub struct Auth {
 impl Auth {
     /// Decodes an AUTH body.
     pub fn decode(body: Bytes) -> Result<Self, DecodeError> {
-        let packet = PacketType::Auth;
-        let mut r = Reader::new(body);
-        let mut this = Self::default();
-        // Section 3.15.2.1: a Remaining Length of 0 means Success without
-        // properties. Unlike DISCONNECT (3.14.2.2.1), AUTH has no form with
-        // a Reason Code but no Property Length: 3.15.2.2.1 always has one.
-        if !r.is_empty() {
-            let code = r.u8()?;
-            this.reason_code = ReasonCode::from_u8(code)
-                .filter(|c| c.is_valid_for(packet))
-                .ok_or(DecodeError::InvalidReasonCode { code, packet })?;
-            this.properties = Properties::decode(&mut r, Scope::Packet(packet))?;
-            check_auth_data(&this.properties).map_err(DecodeError::InvalidPropertyValue)?;
-        }
-        r.finish()?;
-        Ok(this)
-    }
-
-    fn body_len(&self) -> usize {
-        if self.reason_code == ReasonCode::Success && self.properties.is_empty() {
-            0
-        } else {
-            1 + self.properties.encoded_len()
-        }
+        let (_, reason_code, properties) =
+            crate::ack::decode_tail(PacketType::Auth, body, ProtocolVersion::V5)?;
+        Ok(Self {
+            reason_code,
+            properties,
+        })
     }
 
     /// Total encoded size, fixed header included.
     #[must_use]
     pub fn encoded_len(&self, _version: ProtocolVersion) -> usize {
-        total_len(self.body_len())
+        // AUTH exists only in MQTT 5.0: its size whatever `version` says.
+        let packet = PacketType::Auth;
+        let (code, properties) = (self.reason_code, &self.properties);
+        total_len(crate::ack::body_len(
+            packet,
+            false,
+            code,
+            properties,
+            ProtocolVersion::V5,
+        ))
     }
 
     /// Appends the packet; on error `out` is unchanged. MQTT 3.1.1 has no AUTH.
     pub fn encode(&self, version: ProtocolVersion, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let packet = PacketType::Auth;
-        if version == ProtocolVersion::V311 {
-            return Err(EncodeError::PacketNotInVersion(packet));
-        }
-        if !self.reason_code.is_valid_for(packet) {
-            return Err(EncodeError::InvalidReasonCode {
-                code: self.reason_code,
-                packet,
-            });
-        }
-        check_auth_data(&self.properties).map_err(EncodeError::InvalidPropertyValue)?;
-        let len = self.body_len();
-        encode_packet(out, (packet as u8) << 4, len, |out| {
-            if len > 0 {
-                out.push(self.reason_code as u8);
-                self.properties.encode(Scope::Packet(packet), out)?;
-            }
-            Ok(())
-        })
+        let (code, properties) = (self.reason_code, &self.properties);
+        crate::ack::encode(PacketType::Auth, None, code, properties, version, out)
     }
 }
 

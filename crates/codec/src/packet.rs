@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use crate::error::{DecodeError, EncodeError};
-use crate::types::ProtocolVersion;
+use crate::types::{PacketId, ProtocolVersion};
 use crate::wire::{self, Reader};
 use crate::{
     Auth, ConnAck, Connect, Disconnect, PubAck, PubComp, PubRec, PubRel, Publish, SubAck,
@@ -188,16 +188,68 @@ impl Packet {
                 return Err(DecodeError::UnexpectedPacketType(packet))
             }
             PacketType::Connect => Self::Connect(Connect::decode(body)?),
+            // One decoder and one match for the six that share a layout.
+            PacketType::PubAck
+            | PacketType::PubRec
+            | PacketType::PubRel
+            | PacketType::PubComp
+            | PacketType::Disconnect
+            | PacketType::Auth => {
+                let (id, reason_code, properties) = crate::ack::decode_tail(packet, body, version)?;
+                match (packet, PacketId::new(id)) {
+                    (PacketType::Disconnect, _) => Self::Disconnect(Disconnect {
+                        reason_code,
+                        properties,
+                    }),
+                    (PacketType::Auth, _) => Self::Auth(Auth {
+                        reason_code,
+                        properties,
+                    }),
+                    (PacketType::PubAck, Some(packet_id)) => Self::PubAck(PubAck {
+                        packet_id,
+                        reason_code,
+                        properties,
+                    }),
+                    (PacketType::PubRec, Some(packet_id)) => Self::PubRec(PubRec {
+                        packet_id,
+                        reason_code,
+                        properties,
+                    }),
+                    (PacketType::PubRel, Some(packet_id)) => Self::PubRel(PubRel {
+                        packet_id,
+                        reason_code,
+                        properties,
+                    }),
+                    (_, Some(packet_id)) => Self::PubComp(PubComp {
+                        packet_id,
+                        reason_code,
+                        properties,
+                    }),
+                    // `decode_tail` refused a zero Packet Identifier already.
+                    (_, None) => return Err(DecodeError::ZeroPacketId),
+                }
+            }
             PacketType::ConnAck => Self::ConnAck(ConnAck::decode(body, version)?),
             PacketType::Publish => Self::Publish(Publish::decode(flags, body, version)?),
-            PacketType::PubAck => Self::PubAck(PubAck::decode(body, version)?),
-            PacketType::PubRec => Self::PubRec(PubRec::decode(body, version)?),
-            PacketType::PubRel => Self::PubRel(PubRel::decode(body, version)?),
-            PacketType::PubComp => Self::PubComp(PubComp::decode(body, version)?),
             PacketType::Subscribe => Self::Subscribe(Subscribe::decode(body, version)?),
-            PacketType::SubAck => Self::SubAck(SubAck::decode(body, version)?),
             PacketType::Unsubscribe => Self::Unsubscribe(Unsubscribe::decode(body, version)?),
-            PacketType::UnsubAck => Self::UnsubAck(UnsubAck::decode(body, version)?),
+            PacketType::SubAck | PacketType::UnsubAck => {
+                let (packet_id, properties, reason_codes) =
+                    crate::suback::decode_acks(packet, body, version)?;
+                if packet == PacketType::SubAck {
+                    Self::SubAck(SubAck {
+                        packet_id,
+                        properties,
+                        reason_codes,
+                    })
+                } else {
+                    Self::UnsubAck(UnsubAck {
+                        packet_id,
+                        properties,
+                        reason_codes,
+                    })
+                }
+            }
             PacketType::PingReq => {
                 Reader::new(body).finish()?;
                 Self::PingReq
@@ -206,8 +258,6 @@ impl Packet {
                 Reader::new(body).finish()?;
                 Self::PingResp
             }
-            PacketType::Disconnect => Self::Disconnect(Disconnect::decode(body, version)?),
-            PacketType::Auth => Self::Auth(Auth::decode(body)?),
         })
     }
 
@@ -277,15 +327,19 @@ pub(crate) fn encode_packet(
     write: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     let start = out.len();
-    let result = (|| {
-        out.reserve(total_len(body_len));
-        out.push(first_byte);
-        wire::put_varint(out, body_len)?;
-        write(out)
-    })();
+    let result = put_header(out, first_byte, body_len).and_then(|()| write(out));
     if result.is_err() {
         out.truncate(start);
     }
     debug_assert!(result.is_err() || out.len() - start == total_len(body_len));
     result
+}
+
+/// The fixed header: out of line, as the part of `encode_packet` that does
+/// not depend on the packet.
+#[inline(never)]
+fn put_header(out: &mut Vec<u8>, first_byte: u8, body_len: usize) -> Result<(), EncodeError> {
+    out.reserve(total_len(body_len));
+    out.push(first_byte);
+    wire::put_varint(out, body_len)
 }

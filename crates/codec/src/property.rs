@@ -37,7 +37,7 @@ impl Scope {
 }
 
 macro_rules! property_ids {
-    ($($(#[$doc:meta])* $name:ident = $value:literal, [$($scope:ident),*];)*) => {
+    ($($(#[$doc:meta])* $name:ident = $value:literal, $kind:ident, [$($scope:ident),*];)*) => {
         /// A property identifier (section 2.2.2.2).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[non_exhaustive]
@@ -50,9 +50,17 @@ macro_rules! property_ids {
             /// The property for an identifier, or `None` if MQTT 5.0 defines none.
             #[must_use]
             pub const fn from_u32(value: u32) -> Option<Self> {
-                match value {
-                    $($value => Some(Self::$name),)*
-                    _ => None,
+                // A table, not a `match`: the match compiles to a jump table
+                // with an arm per property.
+                const BY_ID: [Option<PropertyId>; 0x2B] = {
+                    let mut t = [None; 0x2B];
+                    $(t[$value] = Some(PropertyId::$name);)*
+                    t
+                };
+                if value < BY_ID.len() as u32 {
+                    BY_ID[value as usize]
+                } else {
+                    None
                 }
             }
 
@@ -62,8 +70,32 @@ macro_rules! property_ids {
                     $(Self::$name => 0 $(| scope_bit!($scope))*,)*
                 }
             }
+
+            /// How the value is written on the wire.
+            const fn kind(self) -> Kind {
+                match self {
+                    $(Self::$name => Kind::$kind,)*
+                }
+            }
         }
+
+        /// Every property, in identifier order: the order they are encoded in.
+        const ALL: &[PropertyId] = &[$(PropertyId::$name,)*];
     };
+}
+
+/// A property's wire type (section 2.2.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Kind {
+    // Integer kinds are numbered by their size in bytes.
+    Byte = 1,
+    Two = 2,
+    Four = 4,
+    VarInt,
+    Str,
+    Bin,
+    Pair,
 }
 
 macro_rules! scope_bit {
@@ -77,59 +109,59 @@ macro_rules! scope_bit {
 
 property_ids! {
     /// Payload Format Indicator (Byte).
-    PayloadFormatIndicator = 0x01, [Publish, Will];
+    PayloadFormatIndicator = 0x01, Byte, [Publish, Will];
     /// Message Expiry Interval (Four Byte Integer).
-    MessageExpiryInterval = 0x02, [Publish, Will];
+    MessageExpiryInterval = 0x02, Four, [Publish, Will];
     /// Content Type (UTF-8 String).
-    ContentType = 0x03, [Publish, Will];
+    ContentType = 0x03, Str, [Publish, Will];
     /// Response Topic (UTF-8 String).
-    ResponseTopic = 0x08, [Publish, Will];
+    ResponseTopic = 0x08, Str, [Publish, Will];
     /// Correlation Data (Binary Data).
-    CorrelationData = 0x09, [Publish, Will];
+    CorrelationData = 0x09, Bin, [Publish, Will];
     /// Subscription Identifier (Variable Byte Integer).
-    SubscriptionIdentifier = 0x0B, [Publish, Subscribe];
+    SubscriptionIdentifier = 0x0B, VarInt, [Publish, Subscribe];
     /// Session Expiry Interval (Four Byte Integer).
-    SessionExpiryInterval = 0x11, [Connect, ConnAck, Disconnect];
+    SessionExpiryInterval = 0x11, Four, [Connect, ConnAck, Disconnect];
     /// Assigned Client Identifier (UTF-8 String).
-    AssignedClientIdentifier = 0x12, [ConnAck];
+    AssignedClientIdentifier = 0x12, Str, [ConnAck];
     /// Server Keep Alive (Two Byte Integer).
-    ServerKeepAlive = 0x13, [ConnAck];
+    ServerKeepAlive = 0x13, Two, [ConnAck];
     /// Authentication Method (UTF-8 String).
-    AuthenticationMethod = 0x15, [Connect, ConnAck, Auth];
+    AuthenticationMethod = 0x15, Str, [Connect, ConnAck, Auth];
     /// Authentication Data (Binary Data).
-    AuthenticationData = 0x16, [Connect, ConnAck, Auth];
+    AuthenticationData = 0x16, Bin, [Connect, ConnAck, Auth];
     /// Request Problem Information (Byte).
-    RequestProblemInformation = 0x17, [Connect];
+    RequestProblemInformation = 0x17, Byte, [Connect];
     /// Will Delay Interval (Four Byte Integer).
-    WillDelayInterval = 0x18, [Will];
+    WillDelayInterval = 0x18, Four, [Will];
     /// Request Response Information (Byte).
-    RequestResponseInformation = 0x19, [Connect];
+    RequestResponseInformation = 0x19, Byte, [Connect];
     /// Response Information (UTF-8 String).
-    ResponseInformation = 0x1A, [ConnAck];
+    ResponseInformation = 0x1A, Str, [ConnAck];
     /// Server Reference (UTF-8 String).
-    ServerReference = 0x1C, [ConnAck, Disconnect];
+    ServerReference = 0x1C, Str, [ConnAck, Disconnect];
     /// Reason String (UTF-8 String).
-    ReasonString = 0x1F, [ConnAck, PubAck, PubRec, PubRel, PubComp, SubAck, UnsubAck, Disconnect, Auth];
+    ReasonString = 0x1F, Str, [ConnAck, PubAck, PubRec, PubRel, PubComp, SubAck, UnsubAck, Disconnect, Auth];
     /// Receive Maximum (Two Byte Integer).
-    ReceiveMaximum = 0x21, [Connect, ConnAck];
+    ReceiveMaximum = 0x21, Two, [Connect, ConnAck];
     /// Topic Alias Maximum (Two Byte Integer).
-    TopicAliasMaximum = 0x22, [Connect, ConnAck];
+    TopicAliasMaximum = 0x22, Two, [Connect, ConnAck];
     /// Topic Alias (Two Byte Integer).
-    TopicAlias = 0x23, [Publish];
+    TopicAlias = 0x23, Two, [Publish];
     /// Maximum QoS (Byte).
-    MaximumQoS = 0x24, [ConnAck];
+    MaximumQoS = 0x24, Byte, [ConnAck];
     /// Retain Available (Byte).
-    RetainAvailable = 0x25, [ConnAck];
+    RetainAvailable = 0x25, Byte, [ConnAck];
     /// User Property (UTF-8 String Pair).
-    UserProperty = 0x26, [Connect, ConnAck, Publish, Will, PubAck, PubRec, PubRel, PubComp, Subscribe, SubAck, Unsubscribe, UnsubAck, Disconnect, Auth];
+    UserProperty = 0x26, Pair, [Connect, ConnAck, Publish, Will, PubAck, PubRec, PubRel, PubComp, Subscribe, SubAck, Unsubscribe, UnsubAck, Disconnect, Auth];
     /// Maximum Packet Size (Four Byte Integer).
-    MaximumPacketSize = 0x27, [Connect, ConnAck];
+    MaximumPacketSize = 0x27, Four, [Connect, ConnAck];
     /// Wildcard Subscription Available (Byte).
-    WildcardSubscriptionAvailable = 0x28, [ConnAck];
+    WildcardSubscriptionAvailable = 0x28, Byte, [ConnAck];
     /// Subscription Identifier Available (Byte).
-    SubscriptionIdentifierAvailable = 0x29, [ConnAck];
+    SubscriptionIdentifierAvailable = 0x29, Byte, [ConnAck];
     /// Shared Subscription Available (Byte).
-    SharedSubscriptionAvailable = 0x2A, [ConnAck];
+    SharedSubscriptionAvailable = 0x2A, Byte, [ConnAck];
 }
 
 impl PropertyId {
@@ -182,8 +214,7 @@ pub enum PayloadFormatIndicator {
 /// Packet) and when encoding ([`EncodeError::PropertyNotAllowed`]). Fields
 /// follow the spec's names. MQTT 3.1.1 has no properties: they are not
 /// encoded for it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Properties {
     /// Payload Format Indicator (0x01).
     pub payload_format_indicator: Option<PayloadFormatIndicator>,
@@ -241,18 +272,66 @@ pub struct Properties {
     pub shared_subscription_available: Option<bool>,
 }
 
-fn flag(r: &mut Reader, id: PropertyId) -> Result<bool, DecodeError> {
-    match r.u8()? {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(DecodeError::InvalidPropertyValue(id)),
+impl Default for Properties {
+    // Out of line: inlined, its field stores repeat in every decoder.
+    #[inline(never)]
+    fn default() -> Self {
+        Self {
+            payload_format_indicator: None,
+            message_expiry_interval: None,
+            content_type: None,
+            response_topic: None,
+            correlation_data: None,
+            subscription_identifiers: Vec::new(),
+            session_expiry_interval: None,
+            assigned_client_identifier: None,
+            server_keep_alive: None,
+            authentication_method: None,
+            authentication_data: None,
+            request_problem_information: None,
+            will_delay_interval: None,
+            request_response_information: None,
+            response_information: None,
+            server_reference: None,
+            reason_string: None,
+            receive_maximum: None,
+            topic_alias_maximum: None,
+            topic_alias: None,
+            maximum_qos: None,
+            retain_available: None,
+            user_properties: Vec::new(),
+            maximum_packet_size: None,
+            wildcard_subscription_available: None,
+            subscription_identifier_available: None,
+            shared_subscription_available: None,
+        }
     }
 }
 
-fn non_zero_u16(r: &mut Reader, id: PropertyId) -> Result<u16, DecodeError> {
-    match r.u16()? {
-        0 => Err(DecodeError::InvalidPropertyValue(id)),
-        v => Ok(v),
+/// A property value to encode: integers widened, strings as their bytes.
+#[derive(Clone, Copy)]
+enum Value<'a> {
+    Int(u32),
+    Bytes(&'a [u8]),
+}
+
+impl PropertyId {
+    /// Whether an integer value is valid: Bytes are 0 or 1 (flags, Payload
+    /// Format Indicator, Maximum QoS), a Subscription Identifier is
+    /// 1..=268,435,455, and Receive Maximum, Topic Alias and Maximum Packet
+    /// Size are never 0.
+    const fn accepts(self, v: u32) -> bool {
+        match self.kind() {
+            Kind::Byte => v <= 1,
+            Kind::VarInt => v != 0 && v <= wire::VARINT_MAX,
+            _ => {
+                v != 0
+                    || !matches!(
+                        self,
+                        Self::ReceiveMaximum | Self::TopicAlias | Self::MaximumPacketSize
+                    )
+            }
+        }
     }
 }
 
@@ -310,123 +389,184 @@ impl Properties {
         Ok(p)
     }
 
+    /// Reads one value by its wire type, then stores it: one read per wire
+    /// type rather than one per property keeps this small.
     fn decode_one(&mut self, r: &mut Reader, id: PropertyId) -> Result<(), DecodeError> {
         use PropertyId as P;
-        match id {
-            P::PayloadFormatIndicator => {
-                self.payload_format_indicator = Some(match r.u8()? {
-                    0 => PayloadFormatIndicator::Unspecified,
-                    1 => PayloadFormatIndicator::Utf8,
-                    _ => return Err(DecodeError::InvalidPropertyValue(id)),
-                });
+        let v = match id.kind() {
+            Kind::Byte => u32::from(r.u8()?),
+            Kind::Two => u32::from(r.u16()?),
+            Kind::Four => r.u32()?,
+            Kind::VarInt => r.varint()?,
+            Kind::Bin => {
+                let b = Some(r.binary()?);
+                if id == P::CorrelationData {
+                    self.correlation_data = b;
+                } else {
+                    self.authentication_data = b;
+                }
+                return Ok(());
             }
-            P::MessageExpiryInterval => self.message_expiry_interval = Some(r.u32()?),
-            P::ContentType => self.content_type = Some(r.string()?),
-            P::ResponseTopic => {
-                let topic = TopicName::new(r.string()?)
-                    .map_err(|_| DecodeError::InvalidPropertyValue(id))?;
-                self.response_topic = Some(topic);
+            Kind::Str => {
+                let s = r.string()?;
+                if id == P::ResponseTopic {
+                    let topic =
+                        TopicName::new(s).map_err(|_| DecodeError::InvalidPropertyValue(id))?;
+                    self.response_topic = Some(topic);
+                } else {
+                    *self.string_mut(id) = Some(s);
+                }
+                return Ok(());
             }
-            P::CorrelationData => self.correlation_data = Some(r.binary()?),
-            P::SubscriptionIdentifier => match r.varint()? {
-                0 => return Err(DecodeError::InvalidPropertyValue(id)),
-                v => self.subscription_identifiers.push(v),
-            },
-            P::SessionExpiryInterval => self.session_expiry_interval = Some(r.u32()?),
-            P::AssignedClientIdentifier => self.assigned_client_identifier = Some(r.string()?),
-            P::ServerKeepAlive => self.server_keep_alive = Some(r.u16()?),
-            P::AuthenticationMethod => self.authentication_method = Some(r.string()?),
-            P::AuthenticationData => self.authentication_data = Some(r.binary()?),
-            P::RequestProblemInformation => {
-                self.request_problem_information = Some(flag(r, id)?);
-            }
-            P::WillDelayInterval => self.will_delay_interval = Some(r.u32()?),
-            P::RequestResponseInformation => {
-                self.request_response_information = Some(flag(r, id)?);
-            }
-            P::ResponseInformation => self.response_information = Some(r.string()?),
-            P::ServerReference => self.server_reference = Some(r.string()?),
-            P::ReasonString => self.reason_string = Some(r.string()?),
-            P::ReceiveMaximum => self.receive_maximum = Some(non_zero_u16(r, id)?),
-            P::TopicAliasMaximum => self.topic_alias_maximum = Some(r.u16()?),
-            P::TopicAlias => match r.u16()? {
-                // [MQTT-3.3.2-8]: a Topic Alias of 0 is not permitted.
-                0 => return Err(DecodeError::TopicAliasZero),
-                v => self.topic_alias = Some(v),
-            },
-            P::MaximumQoS => {
-                self.maximum_qos = Some(match r.u8()? {
-                    0 => QoS::AtMostOnce,
-                    1 => QoS::AtLeastOnce,
-                    _ => return Err(DecodeError::InvalidPropertyValue(id)),
-                });
-            }
-            P::RetainAvailable => self.retain_available = Some(flag(r, id)?),
-            P::UserProperty => {
+            Kind::Pair => {
                 let key = r.string()?;
                 let value = r.string()?;
                 self.user_properties.push((key, value));
+                return Ok(());
             }
-            P::MaximumPacketSize => match r.u32()? {
-                0 => return Err(DecodeError::InvalidPropertyValue(id)),
-                v => self.maximum_packet_size = Some(v),
-            },
-            P::WildcardSubscriptionAvailable => {
-                self.wildcard_subscription_available = Some(flag(r, id)?);
-            }
-            P::SubscriptionIdentifierAvailable => {
-                self.subscription_identifier_available = Some(flag(r, id)?);
-            }
-            P::SharedSubscriptionAvailable => {
-                self.shared_subscription_available = Some(flag(r, id)?);
-            }
+        };
+        // [MQTT-3.3.2-8]: a Topic Alias of 0 is not permitted.
+        if id == P::TopicAlias && v == 0 {
+            return Err(DecodeError::TopicAliasZero);
         }
+        if !id.accepts(v) {
+            return Err(DecodeError::InvalidPropertyValue(id));
+        }
+        self.set_int(id, v);
         Ok(())
+    }
+
+    /// The field of a UTF-8 String property other than Response Topic.
+    fn string_mut(&mut self, id: PropertyId) -> &mut Option<String> {
+        use PropertyId as P;
+        match id {
+            P::ContentType => &mut self.content_type,
+            P::AssignedClientIdentifier => &mut self.assigned_client_identifier,
+            P::AuthenticationMethod => &mut self.authentication_method,
+            P::ResponseInformation => &mut self.response_information,
+            P::ServerReference => &mut self.server_reference,
+            _ => &mut self.reason_string,
+        }
+    }
+
+    /// Stores an integer property `accepts` let through (so a Byte is 0 or 1).
+    fn set_int(&mut self, id: PropertyId, v: u32) {
+        use PropertyId as P;
+        let flag = Some(v != 0);
+        let two = Some(v as u16);
+        match id {
+            P::PayloadFormatIndicator => {
+                self.payload_format_indicator = Some(if v == 0 {
+                    PayloadFormatIndicator::Unspecified
+                } else {
+                    PayloadFormatIndicator::Utf8
+                });
+            }
+            P::MessageExpiryInterval => self.message_expiry_interval = Some(v),
+            P::SubscriptionIdentifier => self.subscription_identifiers.push(v),
+            P::SessionExpiryInterval => self.session_expiry_interval = Some(v),
+            P::ServerKeepAlive => self.server_keep_alive = two,
+            P::RequestProblemInformation => self.request_problem_information = flag,
+            P::WillDelayInterval => self.will_delay_interval = Some(v),
+            P::RequestResponseInformation => self.request_response_information = flag,
+            P::ReceiveMaximum => self.receive_maximum = two,
+            P::TopicAliasMaximum => self.topic_alias_maximum = two,
+            P::TopicAlias => self.topic_alias = two,
+            P::MaximumQoS => {
+                self.maximum_qos = Some(if v == 0 {
+                    QoS::AtMostOnce
+                } else {
+                    QoS::AtLeastOnce
+                });
+            }
+            P::RetainAvailable => self.retain_available = flag,
+            P::MaximumPacketSize => self.maximum_packet_size = Some(v),
+            P::WildcardSubscriptionAvailable => self.wildcard_subscription_available = flag,
+            P::SubscriptionIdentifierAvailable => self.subscription_identifier_available = flag,
+            _ => self.shared_subscription_available = flag,
+        }
+    }
+
+    /// The value of a property that appears at most once, if set.
+    fn value(&self, id: PropertyId) -> Option<Value<'_>> {
+        use PropertyId as P;
+        // Out of line and by reference, so that each arm is one call.
+        #[inline(never)]
+        fn int(v: &Option<u32>) -> Option<Value<'_>> {
+            v.map(Value::Int)
+        }
+        #[inline(never)]
+        fn two(v: &Option<u16>) -> Option<Value<'_>> {
+            v.map(|v| Value::Int(v.into()))
+        }
+        #[inline(never)]
+        fn flag(v: &Option<bool>) -> Option<Value<'_>> {
+            v.map(|v| Value::Int(v.into()))
+        }
+        #[inline(never)]
+        fn s(v: &Option<String>) -> Option<Value<'_>> {
+            v.as_deref().map(|s| Value::Bytes(s.as_bytes()))
+        }
+        #[inline(never)]
+        fn b(v: &Option<Bytes>) -> Option<Value<'_>> {
+            v.as_deref().map(Value::Bytes)
+        }
+        match id {
+            P::PayloadFormatIndicator => {
+                self.payload_format_indicator.map(|v| Value::Int(v as u32))
+            }
+            P::MessageExpiryInterval => int(&self.message_expiry_interval),
+            P::ContentType => s(&self.content_type),
+            P::ResponseTopic => self
+                .response_topic
+                .as_ref()
+                .map(|t| Value::Bytes(t.as_str().as_bytes())),
+            P::CorrelationData => b(&self.correlation_data),
+            P::SessionExpiryInterval => int(&self.session_expiry_interval),
+            P::AssignedClientIdentifier => s(&self.assigned_client_identifier),
+            P::ServerKeepAlive => two(&self.server_keep_alive),
+            P::AuthenticationMethod => s(&self.authentication_method),
+            P::AuthenticationData => b(&self.authentication_data),
+            P::RequestProblemInformation => flag(&self.request_problem_information),
+            P::WillDelayInterval => int(&self.will_delay_interval),
+            P::RequestResponseInformation => flag(&self.request_response_information),
+            P::ResponseInformation => s(&self.response_information),
+            P::ServerReference => s(&self.server_reference),
+            P::ReasonString => s(&self.reason_string),
+            P::ReceiveMaximum => two(&self.receive_maximum),
+            P::TopicAliasMaximum => two(&self.topic_alias_maximum),
+            P::TopicAlias => two(&self.topic_alias),
+            P::MaximumQoS => self.maximum_qos.map(|q| Value::Int(q as u32)),
+            P::RetainAvailable => flag(&self.retain_available),
+            P::MaximumPacketSize => int(&self.maximum_packet_size),
+            P::WildcardSubscriptionAvailable => flag(&self.wildcard_subscription_available),
+            P::SubscriptionIdentifierAvailable => flag(&self.subscription_identifier_available),
+            P::SharedSubscriptionAvailable => flag(&self.shared_subscription_available),
+            // Repeatable: see `content_len` and `write`.
+            P::SubscriptionIdentifier | P::UserProperty => None,
+        }
     }
 
     /// Bytes of the properties themselves, without the Property Length.
     pub(crate) fn content_len(&self) -> usize {
-        let s = |v: &Option<String>| v.as_ref().map_or(0, |s| 1 + wire::prefixed_len(s.len()));
-        let b = |v: &Option<Bytes>| v.as_ref().map_or(0, |b| 1 + wire::prefixed_len(b.len()));
-        let n = |present: bool, size: usize| if present { 1 + size } else { 0 };
-        n(self.payload_format_indicator.is_some(), 1)
-            + n(self.message_expiry_interval.is_some(), 4)
-            + s(&self.content_type)
-            + self
-                .response_topic
-                .as_ref()
-                .map_or(0, |t| 1 + wire::prefixed_len(t.as_str().len()))
-            + b(&self.correlation_data)
-            + self
-                .subscription_identifiers
-                .iter()
-                .map(|&v| 1 + wire::varint_len(v as usize))
-                .sum::<usize>()
-            + n(self.session_expiry_interval.is_some(), 4)
-            + s(&self.assigned_client_identifier)
-            + n(self.server_keep_alive.is_some(), 2)
-            + s(&self.authentication_method)
-            + b(&self.authentication_data)
-            + n(self.request_problem_information.is_some(), 1)
-            + n(self.will_delay_interval.is_some(), 4)
-            + n(self.request_response_information.is_some(), 1)
-            + s(&self.response_information)
-            + s(&self.server_reference)
-            + s(&self.reason_string)
-            + n(self.receive_maximum.is_some(), 2)
-            + n(self.topic_alias_maximum.is_some(), 2)
-            + n(self.topic_alias.is_some(), 2)
-            + n(self.maximum_qos.is_some(), 1)
-            + n(self.retain_available.is_some(), 1)
+        let mut len = 0;
+        for &id in ALL {
+            len += match self.value(id) {
+                None => 0,
+                Some(Value::Bytes(b)) => 1 + wire::prefixed_len(b.len()),
+                Some(Value::Int(_)) => 1 + id.kind() as usize,
+            };
+        }
+        len + self
+            .subscription_identifiers
+            .iter()
+            .map(|&v| 1 + wire::varint_len(v as usize))
+            .sum::<usize>()
             + self
                 .user_properties
                 .iter()
                 .map(|(k, v)| 1 + wire::prefixed_len(k.len()) + wire::prefixed_len(v.len()))
                 .sum::<usize>()
-            + n(self.maximum_packet_size.is_some(), 4)
-            + n(self.wildcard_subscription_available.is_some(), 1)
-            + n(self.subscription_identifier_available.is_some(), 1)
-            + n(self.shared_subscription_available.is_some(), 1)
     }
 
     /// Bytes of the Property Length and the properties.
@@ -450,150 +590,59 @@ impl Properties {
     fn write(&self, scope: Scope, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         use PropertyId as P;
         wire::put_varint(out, self.content_len())?;
-        let mut w = Writer { out, scope };
-        if let Some(v) = self.payload_format_indicator {
-            w.id(P::PayloadFormatIndicator)?;
-            w.out.push(v as u8);
-        }
-        w.u32(P::MessageExpiryInterval, self.message_expiry_interval)?;
-        w.str(P::ContentType, self.content_type.as_deref())?;
-        w.str(
-            P::ResponseTopic,
-            self.response_topic.as_ref().map(TopicName::as_str),
-        )?;
-        w.bin(P::CorrelationData, self.correlation_data.as_deref())?;
-        if self.subscription_identifiers.len() > 1
-            && !P::SubscriptionIdentifier.may_repeat_in(scope.packet())
-        {
-            return Err(EncodeError::InvalidPropertyValue(P::SubscriptionIdentifier));
-        }
-        for &v in &self.subscription_identifiers {
-            if v == 0 || v > wire::VARINT_MAX {
-                return Err(EncodeError::InvalidPropertyValue(P::SubscriptionIdentifier));
+        // Each property's value is checked before whether `scope` allows it.
+        let id_ok = |id: PropertyId, out: &mut Vec<u8>| {
+            if !id.allowed(scope) {
+                return Err(EncodeError::PropertyNotAllowed {
+                    property: id,
+                    packet: scope.packet(),
+                });
             }
-            w.id(P::SubscriptionIdentifier)?;
-            wire::put_varint(w.out, v as usize)?;
-        }
-        w.u32(P::SessionExpiryInterval, self.session_expiry_interval)?;
-        w.str(
-            P::AssignedClientIdentifier,
-            self.assigned_client_identifier.as_deref(),
-        )?;
-        w.u16(P::ServerKeepAlive, self.server_keep_alive)?;
-        w.str(
-            P::AuthenticationMethod,
-            self.authentication_method.as_deref(),
-        )?;
-        w.bin(P::AuthenticationData, self.authentication_data.as_deref())?;
-        w.flag(
-            P::RequestProblemInformation,
-            self.request_problem_information,
-        )?;
-        w.u32(P::WillDelayInterval, self.will_delay_interval)?;
-        w.flag(
-            P::RequestResponseInformation,
-            self.request_response_information,
-        )?;
-        w.str(P::ResponseInformation, self.response_information.as_deref())?;
-        w.str(P::ServerReference, self.server_reference.as_deref())?;
-        w.str(P::ReasonString, self.reason_string.as_deref())?;
-        w.non_zero_u16(P::ReceiveMaximum, self.receive_maximum)?;
-        w.u16(P::TopicAliasMaximum, self.topic_alias_maximum)?;
-        w.non_zero_u16(P::TopicAlias, self.topic_alias)?;
-        if let Some(qos) = self.maximum_qos {
-            if qos == QoS::ExactlyOnce {
-                return Err(EncodeError::InvalidPropertyValue(P::MaximumQoS));
+            out.push(id as u8);
+            Ok(())
+        };
+        for &id in ALL {
+            match id {
+                P::SubscriptionIdentifier => {
+                    if self.subscription_identifiers.len() > 1 && !id.may_repeat_in(scope.packet())
+                    {
+                        return Err(EncodeError::InvalidPropertyValue(id));
+                    }
+                    for &v in &self.subscription_identifiers {
+                        if !id.accepts(v) {
+                            return Err(EncodeError::InvalidPropertyValue(id));
+                        }
+                        id_ok(id, out)?;
+                        wire::put_varint(out, v as usize)?;
+                    }
+                }
+                P::UserProperty => {
+                    for (k, v) in &self.user_properties {
+                        id_ok(id, out)?;
+                        wire::put_str(out, k)?;
+                        wire::put_str(out, v)?;
+                    }
+                }
+                _ => match self.value(id) {
+                    None => {}
+                    Some(Value::Int(v)) => {
+                        if !id.accepts(v) {
+                            return Err(EncodeError::InvalidPropertyValue(id));
+                        }
+                        id_ok(id, out)?;
+                        // The low `kind` bytes (1, 2 or 4), big-endian.
+                        let n = id.kind() as usize;
+                        out.extend_from_slice(&v.to_be_bytes()[4 - n..]);
+                    }
+                    Some(Value::Bytes(b)) => {
+                        id_ok(id, out)?;
+                        if id.kind() == Kind::Str && b.contains(&0) {
+                            return Err(EncodeError::NullCharacter);
+                        }
+                        wire::put_binary(out, b)?;
+                    }
+                },
             }
-            w.id(P::MaximumQoS)?;
-            w.out.push(qos as u8);
-        }
-        w.flag(P::RetainAvailable, self.retain_available)?;
-        for (k, v) in &self.user_properties {
-            w.id(P::UserProperty)?;
-            wire::put_str(w.out, k)?;
-            wire::put_str(w.out, v)?;
-        }
-        if self.maximum_packet_size == Some(0) {
-            return Err(EncodeError::InvalidPropertyValue(P::MaximumPacketSize));
-        }
-        w.u32(P::MaximumPacketSize, self.maximum_packet_size)?;
-        w.flag(
-            P::WildcardSubscriptionAvailable,
-            self.wildcard_subscription_available,
-        )?;
-        w.flag(
-            P::SubscriptionIdentifierAvailable,
-            self.subscription_identifier_available,
-        )?;
-        w.flag(
-            P::SharedSubscriptionAvailable,
-            self.shared_subscription_available,
-        )?;
-        Ok(())
-    }
-}
-
-/// Writes one property at a time after checking it is allowed where it goes.
-struct Writer<'a> {
-    out: &'a mut Vec<u8>,
-    scope: Scope,
-}
-
-impl Writer<'_> {
-    fn id(&mut self, id: PropertyId) -> Result<(), EncodeError> {
-        if !id.allowed(self.scope) {
-            return Err(EncodeError::PropertyNotAllowed {
-                property: id,
-                packet: self.scope.packet(),
-            });
-        }
-        self.out.push(id as u8);
-        Ok(())
-    }
-
-    fn u16(&mut self, id: PropertyId, v: Option<u16>) -> Result<(), EncodeError> {
-        if let Some(v) = v {
-            self.id(id)?;
-            wire::put_u16(self.out, v);
-        }
-        Ok(())
-    }
-
-    fn non_zero_u16(&mut self, id: PropertyId, v: Option<u16>) -> Result<(), EncodeError> {
-        if v == Some(0) {
-            return Err(EncodeError::InvalidPropertyValue(id));
-        }
-        self.u16(id, v)
-    }
-
-    fn u32(&mut self, id: PropertyId, v: Option<u32>) -> Result<(), EncodeError> {
-        if let Some(v) = v {
-            self.id(id)?;
-            wire::put_u32(self.out, v);
-        }
-        Ok(())
-    }
-
-    fn flag(&mut self, id: PropertyId, v: Option<bool>) -> Result<(), EncodeError> {
-        if let Some(v) = v {
-            self.id(id)?;
-            self.out.push(u8::from(v));
-        }
-        Ok(())
-    }
-
-    fn str(&mut self, id: PropertyId, v: Option<&str>) -> Result<(), EncodeError> {
-        if let Some(v) = v {
-            self.id(id)?;
-            wire::put_str(self.out, v)?;
-        }
-        Ok(())
-    }
-
-    fn bin(&mut self, id: PropertyId, v: Option<&[u8]>) -> Result<(), EncodeError> {
-        if let Some(v) = v {
-            self.id(id)?;
-            wire::put_binary(self.out, v)?;
         }
         Ok(())
     }

@@ -25,33 +25,52 @@ pub struct SubAck {
     pub reason_codes: Vec<ReasonCode>,
 }
 
-impl SubAck {
-    /// Decodes a SUBACK body.
-    pub fn decode(body: Bytes, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        let packet = PacketType::SubAck;
-        let mut r = Reader::new(body);
-        let packet_id = PacketId::new(r.u16()?).ok_or(DecodeError::ZeroPacketId)?;
-        let properties = if version == ProtocolVersion::V5 {
-            Properties::decode(&mut r, Scope::Packet(packet))?
-        } else {
-            Properties::default()
-        };
-        let mut reason_codes = Vec::with_capacity(r.remaining());
+/// Decodes a SUBACK or UNSUBACK body: a Packet Identifier, properties
+/// (MQTT 5.0) and a reason code per filter, which UNSUBACK has only in
+/// MQTT 5.0. One decoder for both keeps the client small.
+pub(crate) fn decode_acks(
+    packet: PacketType,
+    body: Bytes,
+    version: ProtocolVersion,
+) -> Result<(PacketId, Properties, Vec<ReasonCode>), DecodeError> {
+    let mut r = Reader::new(body);
+    let packet_id = PacketId::new(r.u16()?).ok_or(DecodeError::ZeroPacketId)?;
+    let v5 = version == ProtocolVersion::V5;
+    let properties = if v5 {
+        Properties::decode(&mut r, Scope::Packet(packet))?
+    } else {
+        Properties::default()
+    };
+    let mut reason_codes = Vec::new();
+    if v5 || packet == PacketType::SubAck {
+        reason_codes.reserve(r.remaining());
         while !r.is_empty() {
             let code = r.u8()?;
-            let reason = match version {
-                ProtocolVersion::V311 => match code {
+            let reason = if v5 {
+                crate::ack::reason_code(code, packet)?
+            } else {
+                match code {
                     0..=2 => ReasonCode::from_u8(code),
                     V311_FAILURE => Some(ReasonCode::UnspecifiedError),
                     _ => None,
-                },
-                _ => ReasonCode::from_u8(code).filter(|c| c.is_valid_for(packet)),
+                }
+                .ok_or(DecodeError::InvalidReasonCode { code, packet })?
             };
-            reason_codes.push(reason.ok_or(DecodeError::InvalidReasonCode { code, packet })?);
+            reason_codes.push(reason);
         }
         if reason_codes.is_empty() {
             return Err(DecodeError::NoReasonCodes(packet));
         }
+    }
+    // Only an MQTT 3.1.1 UNSUBACK can have bytes left here.
+    r.finish()?;
+    Ok((packet_id, properties, reason_codes))
+}
+
+impl SubAck {
+    /// Decodes a SUBACK body.
+    pub fn decode(body: Bytes, version: ProtocolVersion) -> Result<Self, DecodeError> {
+        let (packet_id, properties, reason_codes) = decode_acks(PacketType::SubAck, body, version)?;
         Ok(Self {
             packet_id,
             properties,

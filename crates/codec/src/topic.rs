@@ -63,12 +63,13 @@ fn check_common(s: &str) -> Result<(), TopicError> {
 
 /// Checks wildcard placement in a non-empty, non-shared filter.
 fn check_levels(filter: &str) -> Result<(), TopicError> {
-    let mut levels = filter.split('/').peekable();
+    // On bytes (`/`, `#` and `+` are ASCII): `str` char patterns cost more code.
+    let mut levels = filter.as_bytes().split(|&c| c == b'/').peekable();
     while let Some(level) = levels.next() {
-        if level.contains('#') && (level != "#" || levels.peek().is_some()) {
+        if level.contains(&b'#') && (level != b"#" || levels.peek().is_some()) {
             return Err(TopicError::MisplacedMultiLevelWildcard);
         }
-        if level.contains('+') && level != "+" {
+        if level.contains(&b'+') && level != b"+" {
             return Err(TopicError::MisplacedSingleLevelWildcard);
         }
     }
@@ -185,8 +186,16 @@ impl TopicFilter {
         let start = match full.strip_prefix(SHARE_PREFIX) {
             None => 0,
             Some(rest) => {
-                let (share, inner) = rest.split_once('/').unwrap_or((rest, ""));
-                if share.is_empty() || share.contains(['+', '#']) {
+                // On bytes, as in `check_levels`.
+                let rest = rest.as_bytes();
+                let (share, inner) = match rest.iter().position(|&c| c == b'/') {
+                    Some(i) => (
+                        rest.get(..i).unwrap_or_default(),
+                        rest.get(i + 1..).unwrap_or_default(),
+                    ),
+                    None => (rest, &[][..]),
+                };
+                if share.is_empty() || share.iter().any(|&c| c == b'+' || c == b'#') {
                     return Err(TopicError::InvalidShareName);
                 }
                 if inner.is_empty() {

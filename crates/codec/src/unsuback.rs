@@ -9,7 +9,6 @@ use crate::packet::{encode_packet, total_len, PacketType};
 use crate::property::{Properties, Scope};
 use crate::reason_code::ReasonCode;
 use crate::types::{PacketId, ProtocolVersion};
-use crate::wire::Reader;
 
 /// An UNSUBACK packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,26 +25,8 @@ pub struct UnsubAck {
 impl UnsubAck {
     /// Decodes an UNSUBACK body.
     pub fn decode(body: Bytes, version: ProtocolVersion) -> Result<Self, DecodeError> {
-        let packet = PacketType::UnsubAck;
-        let mut r = Reader::new(body);
-        let packet_id = PacketId::new(r.u16()?).ok_or(DecodeError::ZeroPacketId)?;
-        let mut properties = Properties::default();
-        let mut reason_codes = Vec::new();
-        if version == ProtocolVersion::V5 {
-            properties = Properties::decode(&mut r, Scope::Packet(packet))?;
-            reason_codes.reserve(r.remaining());
-            while !r.is_empty() {
-                let code = r.u8()?;
-                let reason = ReasonCode::from_u8(code)
-                    .filter(|c| c.is_valid_for(packet))
-                    .ok_or(DecodeError::InvalidReasonCode { code, packet })?;
-                reason_codes.push(reason);
-            }
-            if reason_codes.is_empty() {
-                return Err(DecodeError::NoReasonCodes(packet));
-            }
-        }
-        r.finish()?;
+        let (packet_id, properties, reason_codes) =
+            crate::suback::decode_acks(PacketType::UnsubAck, body, version)?;
         Ok(Self {
             packet_id,
             properties,

@@ -88,12 +88,43 @@ impl Reader {
     /// A UTF-8 Encoded String [MQTT-1.5.4-1] [MQTT-1.5.4-2]; a BOM is kept [MQTT-1.5.4-3].
     pub(crate) fn string(&mut self) -> Result<String, DecodeError> {
         let raw = self.prefixed()?;
-        // `from_utf8` also refuses encoded surrogates (U+D800..U+DFFF).
-        let s = core::str::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8)?;
-        if s.contains('\0') {
+        // Decoded by hand: `core::str::from_utf8` is several times the code.
+        // The same checks: no stray or truncated continuation bytes, no
+        // overlong forms, no surrogates (U+D800..U+DFFF), nothing above
+        // U+10FFFF. Invalid UTF-8 is reported before U+0000, as before.
+        let mut s = String::with_capacity(raw.len());
+        let mut nul = false;
+        let mut i = 0;
+        while let Some(&b) = raw.get(i) {
+            i += 1;
+            // Continuation bytes after the lead, and the least code point
+            // that needs that many (anything less is overlong).
+            let (extra, min) = match b {
+                0x00..=0x7F => (0, 0),
+                0xC0..=0xDF => (1, 0x80),
+                0xE0..=0xEF => (2, 0x800),
+                0xF0..=0xF7 => (3, 0x1_0000),
+                _ => return Err(DecodeError::InvalidUtf8),
+            };
+            // The bit below the lead's payload is 0, so this mask suffices.
+            let mut cp = u32::from(b & (0x7F >> extra));
+            for _ in 0..extra {
+                match raw.get(i) {
+                    Some(&c) if c & 0xC0 == 0x80 => cp = cp << 6 | u32::from(c & 0x3F),
+                    _ => return Err(DecodeError::InvalidUtf8),
+                }
+                i += 1;
+            }
+            let c = char::from_u32(cp)
+                .filter(|_| cp >= min)
+                .ok_or(DecodeError::InvalidUtf8)?;
+            nul |= c == '\0';
+            s.push(c);
+        }
+        if nul {
             return Err(DecodeError::NullCharacter);
         }
-        Ok(String::from(s))
+        Ok(s)
     }
 
     /// Binary Data: shares memory with the packet body.
@@ -181,10 +212,6 @@ pub(crate) fn put_u16(out: &mut Vec<u8>, value: u16) {
     out.extend_from_slice(&value.to_be_bytes());
 }
 
-pub(crate) fn put_u32(out: &mut Vec<u8>, value: u32) {
-    out.extend_from_slice(&value.to_be_bytes());
-}
-
 /// Length prefix and bytes of a Binary Data field.
 pub(crate) fn put_binary(out: &mut Vec<u8>, data: &[u8]) -> Result<(), EncodeError> {
     let len = u16::try_from(data.len()).map_err(|_| EncodeError::FieldTooLong)?;
@@ -195,7 +222,8 @@ pub(crate) fn put_binary(out: &mut Vec<u8>, data: &[u8]) -> Result<(), EncodeErr
 
 /// A UTF-8 Encoded String; refuses U+0000 [MQTT-1.5.4-2].
 pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> {
-    if s.contains('\0') {
+    // A byte search: the `char` pattern costs more code.
+    if s.as_bytes().contains(&0) {
         return Err(EncodeError::NullCharacter);
     }
     put_binary(out, s.as_bytes())
@@ -307,6 +335,33 @@ mod tests {
         let mut out = Vec::new();
         put_binary(&mut out, &long[..65_535]).unwrap();
         assert_eq!(&out[..2], &[0xFF, 0xFF]);
+    }
+
+    #[test]
+    fn strings_decode_exactly_as_core_str_from_utf8() {
+        let check = |bytes: &[u8]| {
+            let mut framed = vec![0, bytes.len() as u8];
+            framed.extend_from_slice(bytes);
+            let expected = match core::str::from_utf8(bytes) {
+                Err(_) => Err(DecodeError::InvalidUtf8),
+                Ok(s) if s.contains('\0') => Err(DecodeError::NullCharacter),
+                Ok(s) => Ok(String::from(s)),
+            };
+            assert_eq!(reader(&framed).string(), expected, "{bytes:02X?}");
+        };
+        let edges = [
+            0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF,
+        ];
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                check(&[a, b]);
+                for c in edges {
+                    check(&[a, b, c]);
+                    check(&[a, b, c, 0x80]);
+                    check(&[a, b, c, 0xBF, 0x41]);
+                }
+            }
+        }
     }
 
     #[test]

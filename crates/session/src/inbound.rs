@@ -1,9 +1,10 @@
 //! What the server sends us: decoding and reacting to each packet.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use wasmqtt_codec::{
-    ConnAck, DecodeError, Disconnect, Packet, PacketType, ProtocolVersion, PubAck, PubComp, PubRec,
-    PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
+    ConnAck, DecodeError, Disconnect, Packet, PacketType, Properties, ProtocolVersion, PubAck,
+    PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
 };
 
 use crate::error::{ConnectionError, ProtocolError};
@@ -113,13 +114,13 @@ impl Session {
             return self.protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::ConnAck));
         }
         if connack.reason_code.is_error() {
-            let p = connack.properties;
+            let (reason_string, server_reference) = reason_and_reference(connack.properties);
             return self.close(
                 now,
                 ConnectionError::Refused {
                     reason_code: connack.reason_code,
-                    reason_string: p.reason_string,
-                    server_reference: p.server_reference,
+                    reason_string,
+                    server_reference,
                 },
             );
         }
@@ -162,22 +163,18 @@ impl Session {
 
     /// Queues SUBSCRIBE for every acknowledged subscription, ahead of other work.
     fn queue_resubscribe(&mut self) {
-        let restore: Vec<Queued> = self
-            .registry
-            .iter()
-            .filter(|e| e.granted.is_some())
-            .map(|e| Queued::Subscribe {
+        let mut restore = Vec::new();
+        for e in self.registry.iter().filter(|e| e.granted.is_some()) {
+            restore.push(Queued::Subscribe {
                 token: None,
                 subscriptions: alloc::vec![wasmqtt_codec::Subscription {
                     filter: e.filter.as_str().into(),
                     options: e.options,
                 }],
                 properties: e.properties.clone(),
-            })
-            .collect();
-        for item in restore.into_iter().rev() {
-            self.queue.push_front(item);
+            });
         }
+        self.queue_first(restore);
     }
 
     fn on_publish(&mut self, now: Millis, mut publish: Publish) -> Result<(), ProtocolError> {
@@ -256,7 +253,7 @@ impl Session {
         {
             if let Some(f) = self.inflight.remove(id) {
                 self.ids.release(puback.packet_id);
-                let result = ack_result(puback.reason_code, puback.properties.reason_string);
+                let result = ack_result(puback.reason_code, puback.properties);
                 self.finish(f.token, result);
             }
         }
@@ -271,7 +268,7 @@ impl Session {
                 // [MQTT-4.3.3-?]: a failed PUBREC ends the exchange.
                 if let Some(f) = self.inflight.remove(id.get()) {
                     self.ids.release(id);
-                    let result = ack_result(pubrec.reason_code, pubrec.properties.reason_string);
+                    let result = ack_result(pubrec.reason_code, pubrec.properties);
                     self.finish(f.token, result);
                 }
                 self.pump(now);
@@ -305,30 +302,46 @@ impl Session {
         self.pump(now);
     }
 
-    fn on_suback(&mut self, now: Millis, suback: SubAck) -> Result<(), ProtocolError> {
-        let id = suback.packet_id.get();
-        let Some(pending) = self.pending_acks.iter().find(|a| a.packet_id == id) else {
+    /// Removes the SUBSCRIBE (for SUBACK) or UNSUBSCRIBE (for UNSUBACK)
+    /// that `id` acknowledges, once it has `count` filters (`None`: any).
+    /// Shared by both acknowledgements, and moves instead of cloning.
+    fn take_acked(
+        &mut self,
+        packet: PacketType,
+        id: u16,
+        count: Option<usize>,
+    ) -> Result<Queued, ProtocolError> {
+        let Some(pos) = self.pending_acks.iter().position(|a| a.packet_id == id) else {
             return Err(ProtocolError::UnknownPacketId(id));
         };
+        let expected = match (self.pending_acks.get(pos).map(|a| &a.item), packet) {
+            (Some(Queued::Subscribe { subscriptions, .. }), PacketType::SubAck) => {
+                subscriptions.len()
+            }
+            (Some(Queued::Unsubscribe { filters, .. }), PacketType::UnsubAck) => filters.len(),
+            _ => return Err(ProtocolError::UnexpectedPacket(packet)),
+        };
+        match count {
+            Some(got) if got != expected => Err(ProtocolError::ReasonCodeCount { expected, got }),
+            _ => Ok(self.pending_acks.remove(pos).item),
+        }
+    }
+
+    fn on_suback(&mut self, now: Millis, suback: SubAck) -> Result<(), ProtocolError> {
+        let id = suback.packet_id.get();
+        let count = Some(suback.reason_codes.len());
         let Queued::Subscribe {
             token,
             subscriptions,
             ..
-        } = &pending.item
+        } = self.take_acked(PacketType::SubAck, id, count)?
         else {
+            // `take_acked` returns a SUBSCRIBE for a SUBACK.
             return Err(ProtocolError::UnexpectedPacket(PacketType::SubAck));
         };
-        if subscriptions.len() != suback.reason_codes.len() {
-            return Err(ProtocolError::ReasonCodeCount {
-                expected: subscriptions.len(),
-                got: suback.reason_codes.len(),
-            });
-        }
-        let token = *token;
-        let filters: Vec<_> = subscriptions.iter().map(|s| s.filter.clone()).collect();
-        self.pending_acks.retain(|a| a.packet_id != id);
         self.ids.release(suback.packet_id);
-        for (filter, &code) in filters.iter().zip(&suback.reason_codes) {
+        for (s, &code) in subscriptions.iter().zip(&suback.reason_codes) {
+            let filter = &s.filter;
             if code.is_error() {
                 self.registry.remove(filter);
                 if token.is_none() {
@@ -354,22 +367,14 @@ impl Session {
 
     fn on_unsuback(&mut self, now: Millis, unsuback: UnsubAck) -> Result<(), ProtocolError> {
         let id = unsuback.packet_id.get();
-        let Some(pending) = self.pending_acks.iter().find(|a| a.packet_id == id) else {
-            return Err(ProtocolError::UnknownPacketId(id));
-        };
-        let Queued::Unsubscribe { token, filters, .. } = &pending.item else {
+        let v5 = self.options.protocol_version == ProtocolVersion::V5;
+        let count = Some(unsuback.reason_codes.len()).filter(|_| v5);
+        let Queued::Unsubscribe { token, filters, .. } =
+            self.take_acked(PacketType::UnsubAck, id, count)?
+        else {
+            // `take_acked` returns an UNSUBSCRIBE for an UNSUBACK.
             return Err(ProtocolError::UnexpectedPacket(PacketType::UnsubAck));
         };
-        let v5 = self.options.protocol_version == ProtocolVersion::V5;
-        if v5 && filters.len() != unsuback.reason_codes.len() {
-            return Err(ProtocolError::ReasonCodeCount {
-                expected: filters.len(),
-                got: unsuback.reason_codes.len(),
-            });
-        }
-        let token = *token;
-        let filters = filters.clone();
-        self.pending_acks.retain(|a| a.packet_id != id);
         self.ids.release(unsuback.packet_id);
         let reason_codes = if v5 {
             unsuback.reason_codes
@@ -394,26 +399,32 @@ impl Session {
             return self
                 .protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::Disconnect));
         }
-        let p = disconnect.properties;
+        let (reason_string, server_reference) = reason_and_reference(disconnect.properties);
         self.close(
             now,
             ConnectionError::ServerDisconnected {
                 reason_code: disconnect.reason_code,
-                reason_string: p.reason_string,
-                server_reference: p.server_reference,
+                reason_string,
+                server_reference,
             },
         );
     }
 }
 
+/// Takes the two fields and drops the rest of `p` in one call, where
+/// moving the fields out would drop every other field inline.
+fn reason_and_reference(mut p: Properties) -> (Option<String>, Option<String>) {
+    (p.reason_string.take(), p.server_reference.take())
+}
+
 fn ack_result(
     reason_code: ReasonCode,
-    reason_string: Option<alloc::string::String>,
+    mut properties: Properties,
 ) -> Result<ReasonCode, PublishError> {
     if reason_code.is_error() {
         Err(PublishError::Rejected {
             reason_code,
-            reason_string,
+            reason_string: properties.reason_string.take(),
         })
     } else {
         Ok(reason_code)

@@ -241,7 +241,12 @@ impl Session {
             } else {
                 None
             };
-            let Some(item) = self.queue.remove(i) else {
+            // Bubble item `i` to the front and pop it: `VecDeque::remove`
+            // would bring in a large `wrap_copy`.
+            for j in (0..i).rev() {
+                self.queue.swap(j, j + 1);
+            }
+            let Some(item) = self.queue.pop_front() else {
                 return;
             };
             self.send_item(now, item, id);
@@ -372,17 +377,18 @@ impl Session {
 
     /// Drops waiting messages whose Message Expiry Interval ran out.
     pub(crate) fn expire_queued(&mut self, now: Millis) {
-        let mut expired = Vec::new();
+        // Reported as found (what `finish` does), without a list of tokens.
+        let events = &mut self.events;
         self.queue.retain(|q| match (q, q.expires_at()) {
             (Queued::Publish { token, .. }, Some(at)) if now >= at => {
-                expired.push(*token);
+                events.push_back(Event::Published {
+                    token: *token,
+                    result: Err(PublishError::Expired),
+                });
                 false
             }
             _ => true,
         });
-        for token in expired {
-            self.finish(token, Err(PublishError::Expired));
-        }
     }
 
     /// Sends PUBREL for a QoS 2 publish the server received.
@@ -426,30 +432,41 @@ impl Session {
 
     /// The ids of our publishes in flight, in the order they were first sent.
     fn inflight_order(&self) -> Vec<u16> {
-        let mut order: Vec<(u64, u16)> = self.inflight.iter().map(|(id, f)| (f.seq, id)).collect();
+        // Plain loops: collecting iterator chains costs more code.
+        let mut order: Vec<(u64, u16)> = Vec::with_capacity(self.inflight.len());
+        self.inflight.for_each(|id, f| order.push((f.seq, id)));
         heap_sort(&mut order);
-        order.into_iter().map(|(_, id)| id).collect()
+        let mut ids = Vec::with_capacity(order.len());
+        for &(_, id) in &order {
+            ids.push(id);
+        }
+        ids
     }
 
-    /// SUBSCRIBE and UNSUBSCRIBE still waiting for their acknowledgement,
-    /// in the order they were sent, their ids released.
-    fn take_pending_acks(&mut self) -> Vec<Queued> {
-        core::mem::take(&mut self.pending_acks)
-            .into_iter()
-            .map(|a| {
-                self.release(PacketId::new(a.packet_id));
-                a.item
-            })
-            .collect()
+    /// Moves the SUBSCRIBE and UNSUBSCRIBE still waiting for their
+    /// acknowledgement to `out`, in the order they were sent, their ids released.
+    fn take_pending_acks(&mut self, out: &mut Vec<Queued>) {
+        for a in core::mem::take(&mut self.pending_acks) {
+            self.release(PacketId::new(a.packet_id));
+            out.push(a.item);
+        }
+    }
+
+    /// Puts `items` at the front of the queue, in their order.
+    pub(crate) fn queue_first(&mut self, mut items: Vec<Queued>) {
+        // Last first, by `pop`: less code than a reversed `into_iter`.
+        while let Some(item) = items.pop() {
+            self.queue.push_front(item);
+        }
     }
 
     /// The server resumed our session but re-sends only PUBLISH and PUBREL
     /// [MQTT-4.4.0-1]: SUBSCRIBE and UNSUBSCRIBE it never acknowledged go
     /// out again, ahead of other waiting work, or they would wait forever.
     pub(crate) fn requeue_pending_acks(&mut self) {
-        for item in self.take_pending_acks().into_iter().rev() {
-            self.queue.push_front(item);
-        }
+        let mut items = Vec::new();
+        self.take_pending_acks(&mut items);
+        self.queue_first(items);
     }
 
     /// The server has no session for us: our publishes in flight are
@@ -478,12 +495,10 @@ impl Session {
                 _ => self.finish(f.token, Err(PublishError::SessionLost)),
             }
         }
-        front.extend(self.take_pending_acks());
+        self.take_pending_acks(&mut front);
         // The ids of acknowledgements we dropped are free again.
         self.ids = crate::packet_ids::PacketIds::new();
-        for item in front.into_iter().rev() {
-            self.queue.push_front(item);
-        }
+        self.queue_first(front);
     }
 }
 

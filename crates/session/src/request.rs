@@ -1,6 +1,7 @@
 //! Request/response (section 4.10): a publish with a Response Topic and
 //! fresh Correlation Data, matched with the message that answers it.
 
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::Bytes;
@@ -9,7 +10,7 @@ use wasmqtt_codec::{
 };
 
 use crate::error::UsageError;
-use crate::event::Token;
+use crate::event::{Event, Token};
 use crate::session::Session;
 use crate::Millis;
 
@@ -27,17 +28,16 @@ impl Requests {
         self.pending.iter().map(|&(_, _, at)| at).min()
     }
 
-    /// Removes and returns the requests whose time ran out.
-    pub(crate) fn expire(&mut self, now: Millis) -> Vec<Token> {
-        let mut out = Vec::new();
+    /// Removes the requests whose time ran out and reports each to `events`
+    /// (directly: a list of tokens in between costs code).
+    pub(crate) fn expire(&mut self, now: Millis, events: &mut VecDeque<Event>) {
         self.pending.retain(|&(_, token, at)| {
             let keep = now < at;
             if !keep {
-                out.push(token);
+                events.push_back(Event::RequestTimeout { token });
             }
             keep
         });
-        out
     }
 
     /// The request `message` answers, if any.
@@ -46,15 +46,8 @@ impl Requests {
             return None;
         }
         let data = message.properties.correlation_data.as_ref()?;
-        let mut found = None;
-        self.pending.retain(|(d, token, _)| {
-            let hit = found.is_none() && d == data;
-            if hit {
-                found = Some(*token);
-            }
-            !hit
-        });
-        found
+        let i = self.pending.iter().position(|(d, _, _)| d == data)?;
+        Some(self.pending.remove(i).1)
     }
 }
 
@@ -109,7 +102,14 @@ impl Session {
         // Strings are put together by hand: `format!` would pull the
         // formatting machinery into the wasm build.
         let mut name = match &self.limits.response_information {
-            Some(base) if !base.is_empty() => String::from(base.trim_end_matches('/')) + "/",
+            Some(base) if !base.is_empty() => {
+                // `trim_end_matches('/')` on bytes: less code than a char pattern.
+                let mut end = base.len();
+                while end > 0 && base.as_bytes().get(end - 1) == Some(&b'/') {
+                    end -= 1;
+                }
+                String::from(base.get(..end).unwrap_or_default()) + "/"
+            }
             _ => String::from(RESPONSE_PREFIX),
         };
         if self.options.client_id.is_empty() {

@@ -215,7 +215,13 @@ impl Session {
             State::Waiting { at } => Some(at),
             State::Opening | State::Ended => None,
         };
-        let expiry = self.queue.iter().filter_map(Queued::expires_at).min();
+        // By index: `VecDeque::iter` brings in `slice_ranges`.
+        let mut expiry = None;
+        let mut i = 0;
+        while let Some(q) = self.queue.get(i) {
+            expiry = min_opt(expiry, q.expires_at());
+            i += 1;
+        }
         min_opt(min_opt(state, expiry), self.requests.next_deadline())
     }
 
@@ -224,9 +230,7 @@ impl Session {
     /// The timer armed from [`Session::poll_timeout`] fired.
     pub fn handle_timeout(&mut self, now: Millis) {
         self.expire_queued(now);
-        for token in self.requests.expire(now) {
-            self.events.push_back(Event::RequestTimeout { token });
-        }
+        self.requests.expire(now, &mut self.events);
         match self.state {
             State::Connecting { deadline } if now >= deadline => {
                 self.close(now, ConnectionError::ConnectTimeout);
@@ -415,7 +419,7 @@ impl Session {
                 granted: None,
             });
         }
-        let item = Queued::Subscribe {
+        let mut item = Queued::Subscribe {
             token: None,
             subscriptions,
             properties,
@@ -424,22 +428,10 @@ impl Session {
         // subscription, two Subscription Identifiers).
         self.check_encodable(&item)?;
         let token = self.token();
-        let Queued::Subscribe {
-            subscriptions,
-            properties,
-            ..
-        } = item
-        else {
-            return Err(UsageError::NoFilters);
-        };
-        self.enqueue(
-            now,
-            Queued::Subscribe {
-                token: Some(token),
-                subscriptions,
-                properties,
-            },
-        )?;
+        if let Queued::Subscribe { token: t, .. } = &mut item {
+            *t = Some(token);
+        }
+        self.enqueue(now, item)?;
         for entry in entries {
             self.registry.insert(entry);
         }
