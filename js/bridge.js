@@ -38,6 +38,20 @@ const PROPERTIES = {
   42: ['sharedSubscriptionAvailable', 'f'],
 };
 
+// Descriptions of the failure reason codes 0x80 to 0xA2 (section 2.4).
+const REASONS = ('unspecified error,malformed packet,protocol error,implementation specific error,'
+  + 'unsupported protocol version,client identifier not valid,bad user name or password,not authorized,'
+  + 'server unavailable,server busy,banned,server shutting down,bad authentication method,keep alive timeout,'
+  + 'session taken over,topic filter invalid,topic name invalid,packet identifier in use,'
+  + 'packet identifier not found,receive maximum exceeded,topic alias invalid,packet too large,'
+  + 'message rate too high,quota exceeded,administrative action,payload format invalid,retain not supported,'
+  + 'QoS not supported,use another server,server moved,shared subscriptions not supported,'
+  + 'connection rate exceeded,maximum connect time,subscription identifiers not supported,'
+  + 'wildcard subscriptions not supported').split(',');
+
+const describe = (code) => REASONS[code - 128]
+  ?? (code === 0 ? 'normal disconnection' : `reason code 0x${code.toString(16)}`);
+
 const EVENTS = ['close', 'offline', 'end'];
 const NO_FILTERS = [];
 
@@ -135,10 +149,17 @@ export class Connection {
     this.#hooks = hooks;
   }
 
-  /** Creates the wasm client with `create(hooks)`; options it refuses throw an MqttError. */
+  /**
+   * Creates the wasm client with `create(events, credentials)`; options it
+   * refuses throw an MqttError.
+   */
   start(create) {
+    const { credentials } = this.#hooks;
     try {
-      this.#inner = create({ events: (b) => this.#read(b), credentials: this.#hooks.credentials });
+      this.#inner = create((b) => this.#read(b), credentials && (async () => {
+        const c = await credentials();
+        return [c?.username, c?.password];
+      }));
     } catch (e) {
       throw e instanceof Uint8Array ? this.#error(new Reader(e)) : e;
     }
@@ -198,7 +219,10 @@ export class Connection {
   #error(r) {
     const code = r.str();
     const reason = r.u8();
-    return new this.#hooks.MqttError(r.str(), code, reason === 255 ? undefined : reason);
+    const described = r.u8() === 1;
+    const message = r.str();
+    return new this.#hooks.MqttError(described ? `${message}: ${describe(reason)}` : message,
+      code, reason === 255 ? undefined : reason);
   }
 
   #message(r) {

@@ -60,7 +60,7 @@ export class MqttClient {
     });
     this.#ready = optionsError ? Promise.reject(optionsError) : init().then(
       () => {
-        this.#conn.start((hooks) => new WasmClient(String(url), ...args, hooks));
+        this.#conn.start((events, credentials) => new WasmClient(String(url), ...args, events, credentials));
         this.#watchEnvironment();
       },
       (e) => { throw asMqttError(e, 'INIT_FAILED', 'cannot load the wasm module'); },

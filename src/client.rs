@@ -3,7 +3,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Array, Function, Reflect, Uint8Array};
+use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasmqtt_codec::{
     Auth, Disconnect, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
@@ -22,28 +22,43 @@ pub struct WasmClient {
     driver: Shared,
 }
 
-fn function(hooks: &JsValue, name: &str) -> Option<Function> {
-    Reflect::get(hooks, &JsValue::from_str(name))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
+/// The filters of a list joined by U+0000 (on bytes: `str::split` with a
+/// char pattern is much more code).
+fn split(list: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(list);
+    core::iter::from_fn(move || {
+        let s = rest?;
+        // Cut at an ASCII byte, so always on a char boundary.
+        match s.bytes().position(|b| b == 0) {
+            Some(i) => {
+                rest = s.get(i + 1..);
+                s.get(..i)
+            }
+            None => {
+                rest = None;
+                Some(s)
+            }
+        }
+    })
 }
 
 #[wasm_bindgen]
 impl WasmClient {
     /// Starts connecting to `url`. `options` is what `connectArgs` in
     /// `js/options.js` makes of the URL and the options (it checks both);
-    /// `hooks` holds `events` and optionally `credentials`. Options the
-    /// codec refuses throw an error record (a `Uint8Array`).
+    /// `events` takes the records of each turn; `credentials`, if given,
+    /// is called before each connect. Options the codec refuses throw an
+    /// error record (a `Uint8Array`).
     #[wasm_bindgen(constructor)]
-    pub fn new(url: String, options: Array, hooks: JsValue) -> Result<WasmClient, JsValue> {
-        let Some(events) = function(&hooks, "events") else {
-            return Err(JsValue::from(js_sys::TypeError::new(
-                "hooks are incomplete",
-            )));
-        };
+    pub fn new(
+        url: String,
+        options: Array,
+        events: Function,
+        credentials: Option<Function>,
+    ) -> Result<WasmClient, JsValue> {
         let hooks = Hooks {
             events,
-            credentials: function(&hooks, "credentials"),
+            credentials,
         };
         let options = match options::connect(&options) {
             Ok(o) => o,
@@ -107,8 +122,7 @@ impl WasmClient {
         self.command(id, |d| {
             let options = options::subscription(options);
             let properties = options::properties(properties, Some(PacketType::Subscribe))?;
-            let subscriptions = filters
-                .split('\0')
+            let subscriptions = split(filters)
                 .map(|filter| Subscription {
                     filter: filter.into(),
                     options,
@@ -124,7 +138,7 @@ impl WasmClient {
     /// reason code of each.
     pub fn unsubscribe(&self, id: u32, filters: &str) {
         self.command(id, |d| {
-            let filters = filters.split('\0').map(Into::into).collect();
+            let filters = split(filters).map(Into::into).collect();
             let token = d
                 .session
                 .unsubscribe(now(), filters, Properties::default())?;
@@ -174,16 +188,16 @@ impl WasmClient {
         let reason = ReasonCode::from_u8(reason_code)
             .filter(|r| r.is_valid_for(PacketType::Disconnect))
             .ok_or_else(|| Error::options("reasonCode", "is not a DISCONNECT reason code"))?;
-        let mut properties = options::properties(properties, Some(PacketType::Disconnect))?;
-        let expiry = properties.session_expiry_interval.take();
-        // What the codec would refuse (a reason code MQTT 3.1.1 lacks …) is refused now.
-        let probe = Disconnect {
+        let mut probe = Disconnect {
             reason_code: reason,
-            properties: properties.clone(),
+            properties: options::properties(properties, Some(PacketType::Disconnect))?,
         };
+        let expiry = probe.properties.session_expiry_interval.take();
+        // What the codec would refuse (a reason code MQTT 3.1.1 lacks …) is refused now.
         probe
             .encode(d.session.protocol_version(), &mut Vec::new())
             .map_err(|e| Error::encode_options(&e))?;
+        let properties = probe.properties;
         let connect_expiry = d.session.options().properties.session_expiry_interval;
         // [MQTT-3.14.2-2]: a session that ends with the connection cannot be extended.
         if connect_expiry.unwrap_or(0) == 0 && expiry.is_some_and(|e| e > 0) {

@@ -5,7 +5,6 @@
 //! no longer borrowed, so JS may call back into the client at once.
 
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -31,6 +30,9 @@ extern "C" {
     /// `performance.now()`, on pages and in workers alike.
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
+    /// `String(value)`: an exception's name and message, whatever was thrown.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(value: &JsValue) -> String;
 }
 
 pub(crate) fn now() -> Millis {
@@ -41,7 +43,7 @@ pub(crate) fn now() -> Millis {
 pub(crate) struct Hooks {
     /// `events(Uint8Array)`: the records of one turn.
     pub(crate) events: Function,
-    /// `async () => ({ username, password })`, called before each connect.
+    /// `async () => [username, password]`, called before each connect.
     pub(crate) credentials: Option<Function>,
 }
 
@@ -52,16 +54,18 @@ struct Credentials {
 }
 
 impl Credentials {
+    /// `[username, password]`, as `js/bridge.js` hands them over.
     fn read(value: &JsValue) -> Self {
-        let get = |k: &str| js_sys::Reflect::get(value, &JsValue::from_str(k)).ok();
-        let password = get("password").and_then(|v| match v.as_string() {
+        let pair = js_sys::Array::from(value);
+        let password = pair.get(1);
+        let password = match password.as_string() {
             Some(s) => Some(bytes::Bytes::from(s.into_bytes())),
-            None => v
+            None => password
                 .dyn_ref::<Uint8Array>()
                 .map(|a| bytes::Bytes::from(a.to_vec())),
-        });
+        };
         Self {
-            username: get("username").and_then(|v| v.as_string()),
+            username: pair.get(0).as_string(),
             password,
         }
     }
@@ -78,7 +82,7 @@ pub(crate) struct Driver {
     socket: Option<Socket>,
     timer: Option<(Millis, Timeout)>,
     /// JS ids of commands by session token; tokens only grow, so this stays sorted.
-    pending: VecDeque<(u64, u32)>,
+    pending: Vec<(u64, u32)>,
     /// QoS 0 publishes settled once their bytes reach the socket.
     flushed: Vec<u32>,
     /// `end()` calls, settled once the client has ended.
@@ -169,7 +173,7 @@ impl Driver {
                 url,
                 socket: None,
                 timer: None,
-                pending: VecDeque::new(),
+                pending: Vec::new(),
                 flushed: Vec::new(),
                 end_waiters: Vec::new(),
                 tx: Vec::new(),
@@ -277,7 +281,7 @@ impl Driver {
 
     /// Command `id` settles with the session event carrying `token`.
     pub(crate) fn await_token(&mut self, id: u32, token: Token) {
-        self.pending.push_back((token.get(), id));
+        self.pending.push((token.get(), id));
     }
 
     /// Command `id` settles once the client has ended.
@@ -309,10 +313,7 @@ impl Driver {
     /// The JS id waiting for `token`, taken out.
     fn take_pending(&mut self, token: Token) -> Option<u32> {
         let found = self.pending.binary_search_by_key(&token.get(), |(t, _)| *t);
-        found
-            .ok()
-            .and_then(|i| self.pending.remove(i))
-            .map(|(_, id)| id)
+        found.ok().map(|i| self.pending.remove(i).1)
     }
 
     /// Rejects every waiting command.
@@ -681,15 +682,9 @@ impl Driver {
     }
 }
 
-/// `prefix` and what a JS exception says.
+/// `prefix` and what a JS exception says (`String(e)`: "Error: …").
 fn describe_failure(prefix: &str, e: &JsValue) -> String {
     let mut s = String::from(prefix);
-    match e.dyn_ref::<js_sys::Error>() {
-        Some(error) => s.push_str(&String::from(error.message())),
-        None => match e.as_string() {
-            Some(text) => s.push_str(&text),
-            None => s.push_str("unknown error"),
-        },
-    }
+    s.push_str(&js_string(e));
     s
 }

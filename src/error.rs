@@ -19,6 +19,9 @@ pub(crate) struct Error {
     /// The MQTT reason code involved, if any.
     pub(crate) reason_code: Option<u8>,
     pub(crate) message: String,
+    /// JS appends ": " and the reason code's description (the texts live
+    /// in `js/bridge.js`, not in the wasm).
+    pub(crate) describe: bool,
 }
 
 impl Error {
@@ -27,6 +30,7 @@ impl Error {
             code,
             reason_code: None,
             message: message.into(),
+            describe: false,
         }
     }
 
@@ -46,10 +50,11 @@ impl Error {
     }
 
     /// The error record `js/bridge.js` turns into an `MqttError`: code,
-    /// reason code (0xFF: none), message.
+    /// reason code (0xFF: none), whether to describe it, message.
     pub(crate) fn write(&self, out: &mut Out) {
         out.str(self.code)
             .u8(self.reason_code.unwrap_or(0xFF))
+            .u8(self.describe.into())
             .str(&self.message);
     }
 }
@@ -156,7 +161,8 @@ fn usage_message(e: &UsageError) -> String {
 
 fn protocol_message(e: &ProtocolError) -> String {
     let fixed = match e {
-        ProtocolError::Decode(d) => d.reason_code().description(),
+        // Described from the reason code, in JS.
+        ProtocolError::Decode(_) => "",
         ProtocolError::UnexpectedPacket(_) => "unexpected packet",
         ProtocolError::ReceiveMaximumExceeded => "server exceeded our receive maximum",
         ProtocolError::TopicAliasInvalid(a) => {
@@ -185,12 +191,9 @@ fn protocol_message(e: &ProtocolError) -> String {
 
 fn connection_message(e: &ConnectionError) -> String {
     let fixed = match e {
-        ConnectionError::Refused { reason_code, .. } => {
-            return concat(&["connection refused: ", reason_code.description()])
-        }
-        ConnectionError::ServerDisconnected { reason_code, .. } => {
-            return concat(&["disconnected by server: ", reason_code.description()])
-        }
+        ConnectionError::Refused { .. } => "connection refused",
+        ConnectionError::ServerDisconnected { .. } => "disconnected by server",
+        ConnectionError::Protocol(ProtocolError::Decode(_)) => "protocol error",
         ConnectionError::Protocol(p) => {
             let mut s = String::from("protocol error: ");
             s.push_str(&protocol_message(p));
@@ -239,6 +242,12 @@ impl From<&ConnectionError> for Error {
             code,
             reason_code: e.reason_code().map(u8::from),
             message: connection_message(e),
+            describe: matches!(
+                e,
+                ConnectionError::Refused { .. }
+                    | ConnectionError::ServerDisconnected { .. }
+                    | ConnectionError::Protocol(ProtocolError::Decode(_))
+            ),
         }
     }
 }
@@ -249,7 +258,8 @@ impl From<PublishError> for Error {
             PublishError::Rejected { reason_code, .. } => Self {
                 code: "REJECTED",
                 reason_code: Some(u8::from(reason_code)),
-                message: concat(&["rejected by server: ", reason_code.description()]),
+                message: String::from("rejected by server"),
+                describe: true,
             },
             PublishError::Expired => {
                 Self::new("EXPIRED", "message expired before it could be sent")

@@ -437,9 +437,12 @@ impl TestClient {
         let args = connect_args(url, &options)?;
         let connection = Connection::new(&obj(&hooks));
         let url = url.to_owned();
-        let create = Closure::once_into_js(move |hooks: JsValue| -> Result<JsValue, JsValue> {
-            WasmClient::new(url, args.get(0).unchecked_into(), hooks).map(JsValue::from)
-        });
+        let create = Closure::once_into_js(
+            move |events: Function, credentials: Option<Function>| -> Result<JsValue, JsValue> {
+                WasmClient::new(url, args.get(0).unchecked_into(), events, credentials)
+                    .map(JsValue::from)
+            },
+        );
         connection.start(create.unchecked_ref())?;
         let client = Client(connection);
         Ok(Self {

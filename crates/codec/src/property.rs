@@ -657,6 +657,27 @@ mod tests {
 
     type Set = fn(&mut Properties);
 
+    #[test]
+    fn encode_list_is_the_inverse_of_decode_list() {
+        let p = Properties {
+            reason_string: Some("gone".into()),
+            server_reference: Some("other:1883".into()),
+            user_properties: vec![("k".into(), "v".into())],
+            ..Properties::default()
+        };
+        let mut out = Vec::new();
+        p.encode_list(Some(T::Disconnect), &mut out).unwrap();
+        assert_eq!(out[0] as usize, out.len() - 1, "Property Length first");
+        assert_eq!(
+            Properties::decode_list(out.into(), Some(T::Disconnect)).unwrap(),
+            p
+        );
+        // Not allowed in the packet: refused, nothing written.
+        let mut out = vec![7];
+        assert!(p.encode_list(Some(T::Publish), &mut out).is_err());
+        assert_eq!(out, [7]);
+    }
+
     /// Table 2-4 of section 2.2.2.2, written out independently of
     /// `property_ids!`: identifier, whether Will Properties may carry it, and
     /// the packets that may.
