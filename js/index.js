@@ -35,6 +35,15 @@ function asMqttError(e, code, what) {
   return error;
 }
 
+const NONE = [];
+
+/** Calls each listener with a message; an exception in one must not stop the others. */
+function callAll(list, topic, payload, packet) {
+  for (const listener of list) {
+    try { listener(topic, payload, packet); } catch (e) { queueMicrotask(() => { throw e; }); }
+  }
+}
+
 /** An MQTT connection. Events: connect, message, reconnecting, reconnect, offline, close, disconnect, error, end, auth. */
 export class MqttClient {
   #conn;
@@ -198,29 +207,22 @@ export class MqttClient {
 
   endAsync(force, options) { return this.end(force, options); }
 
+  // Handler lists, like listener lists, are replaced, never changed.
   #addHandler(filter, handler) {
-    let set = this.#handlers.get(filter);
-    if (!set) this.#handlers.set(filter, (set = new Set()));
-    set.add(handler);
+    const list = this.#handlers.get(filter) ?? NONE;
+    if (!list.includes(handler)) this.#handlers.set(filter, [...list, handler]);
   }
 
   #removeHandler(filter, handler) {
-    const set = this.#handlers.get(filter);
-    set?.delete(handler);
-    if (set?.size === 0) this.#handlers.delete(filter);
+    const list = (this.#handlers.get(filter) ?? NONE).filter((h) => h !== handler);
+    if (list.length) this.#handlers.set(filter, list);
+    else this.#handlers.delete(filter);
   }
 
-  // `emit('message', ...)` without its arguments array: this runs for every message.
+  // Runs for every message: no arguments array, no copy of the lists.
   #dispatch(topic, payload, packet, filters) {
-    for (const listener of this.#listeners.get('message') ?? []) {
-      try { listener(topic, payload, packet); } catch (e) { queueMicrotask(() => { throw e; }); }
-    }
-    for (const f of filters) {
-      const set = this.#handlers.get(f);
-      if (set) for (const h of [...set]) {
-        try { h(topic, payload, packet); } catch (e) { queueMicrotask(() => { throw e; }); }
-      }
-    }
+    callAll(this.#listeners.get('message') ?? NONE, topic, payload, packet);
+    for (const f of filters) callAll(this.#handlers.get(f) ?? NONE, topic, payload, packet);
   }
 
   #unwatch = null;
