@@ -11,15 +11,15 @@
 #   WASMQTT_MOSQUITTO_WS    ws:// URL of mosquitto
 # and stops them all when the shell exits.
 
+# shellcheck source=scripts/processes.sh
+. "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
+
 BROKER_DIR=$(mktemp -d)
 BROKER_PIDS=()
 cargo build --quiet --release -p wasmqtt-broker
 
 stop_brokers() {
-    if ((${#BROKER_PIDS[@]})); then
-        kill "${BROKER_PIDS[@]}" 2>/dev/null || true
-        wait "${BROKER_PIDS[@]}" 2>/dev/null || true
-    fi
+    stop_pids 5 "${BROKER_PIDS[@]}"
     rm -rf "$BROKER_DIR"
 }
 trap stop_brokers EXIT
@@ -79,8 +79,17 @@ protocol websockets
 CONF
 mosquitto -c "$BROKER_DIR/mosquitto.conf" > "$BROKER_DIR/mosquitto.log" 2>&1 &
 BROKER_PIDS+=($!)
+mq_up=0
 for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$mq_ws") 2>/dev/null && break
+    if (exec 3<>"/dev/tcp/127.0.0.1/$mq_ws") 2>/dev/null; then
+        mq_up=1
+        break
+    fi
     sleep 0.1
 done
+if ((!mq_up)); then
+    cat "$BROKER_DIR/mosquitto.log" >&2
+    echo "mosquitto did not start" >&2
+    exit 1
+fi
 export WASMQTT_MOSQUITTO_WS="ws://127.0.0.1:$mq_ws"

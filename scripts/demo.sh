@@ -95,21 +95,14 @@ NAMES=()
 
 # shellcheck disable=SC2317  # the EXIT trap
 stop_all() {
-    local status=$? i pid
+    local status=$? i newest_first=()
     trap - EXIT INT TERM
     # Newest first: the page server, the devices (they disconnect with
-    # their wills), then the broker.
+    # their wills), then the broker; SIGKILL for any still up after 5 s.
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-        kill -TERM "${PIDS[i]}" 2>/dev/null || true
+        newest_first+=("${PIDS[i]}")
     done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_pids 5 "${newest_first[@]}"
     [[ -n $READY_FILE ]] && rm -f "$READY_FILE"
     rm -rf "$RUN_DIR"
     ((${#PIDS[@]})) && log "demo stopped"

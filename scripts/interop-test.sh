@@ -15,7 +15,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# shellcheck source=scripts/processes.sh
+. scripts/processes.sh
+
 VENV=target/interop-venv
+# Each suite's limit in seconds, and each test's in milliseconds.
+SUITE_LIMIT=600
+TEST_TIMEOUT_MS=60000
 log() { printf '\n== %s\n' "$*"; }
 
 # --- what the suites need -----------------------------------------------
@@ -43,8 +49,7 @@ coproc BROKER { exec target/release/wasmqtt-broker --tcp 127.0.0.1:0 --ws 127.0.
 BROKER_PID_SAVED=$BROKER_PID
 RESULTS=$(mktemp -d)
 cleanup() {
-    kill "$BROKER_PID_SAVED" 2>/dev/null || true
-    wait "$BROKER_PID_SAVED" 2>/dev/null || true
+    stop_pids 5 "$BROKER_PID_SAVED"
     if [[ -s "$BROKER_LOG" ]]; then
         echo "-- broker stderr (warnings and errors):"
         tail -n 50 "$BROKER_LOG"
@@ -69,7 +74,7 @@ run_suite() {
     local name=$1; shift
     log "$name"
     local out="$RESULTS/$name.log" status=0
-    "$@" 2>&1 | tee "$out" || status=$?
+    WASMQTT_STEP="interop suite $name" within "$SUITE_LIMIT" "$@" 2>&1 | tee "$out" || status=$?
     local p f
     # node --test (spec reporter): "ℹ pass N" / "ℹ fail N"; pytest: "N passed, M failed".
     p=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$out" | tail -n1)
@@ -84,9 +89,9 @@ run_suite() {
     if [[ $status -ne 0 && ${FAILED[$name]} -eq 0 ]]; then FAILED[$name]=1; fi
 }
 
-run_suite mqttjs node --test --test-reporter=spec tests/interop/mqttjs.test.mjs
+run_suite mqttjs node --test --test-reporter=spec --test-timeout="$TEST_TIMEOUT_MS" tests/interop/mqttjs.test.mjs
 run_suite paho "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/interop/test_paho.py
-run_suite mosquitto-clients node --test --test-reporter=spec tests/interop/mosquitto_clients.test.mjs
+run_suite mosquitto-clients node --test --test-reporter=spec --test-timeout="$TEST_TIMEOUT_MS" tests/interop/mosquitto_clients.test.mjs
 
 log "summary"
 total_p=0 total_f=0

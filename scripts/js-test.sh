@@ -19,8 +19,9 @@ fi
 . scripts/brokers.sh
 echo "wasmqtt-broker: $WASMQTT_BROKER_WS  auth: $WASMQTT_BROKER_AUTH_WS  mosquitto: $WASMQTT_MOSQUITTO_WS"
 
+# A test that hangs fails after two minutes instead of holding the run up.
 if (($#)); then
-    node --test --test-reporter=spec "$@"
+    node --test --test-reporter=spec --test-timeout=120000 "$@"
 else
-    node --test --test-reporter=spec tests/js/
+    node --test --test-reporter=spec --test-timeout=120000 tests/js/
 fi

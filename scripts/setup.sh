@@ -27,6 +27,10 @@ WASMQTT_FAILED=()
 
 log() { printf '[wasmqtt] %s\n' "$*" >&2; }
 
+# stop_pids and within: bounded waits on processes.
+# shellcheck source=scripts/processes.sh
+. "$WASMQTT_ROOT/scripts/processes.sh"
+
 # step NAME COMMAND...: runs COMMAND (a command or a function) in a subshell
 # with errexit on, prints its wall time and records it for `print_timings`.
 # Returns COMMAND's status, so under `set -e` a failed step stops the script.
@@ -41,6 +45,7 @@ check() { _timed check "$@"; }
 _timed() {
     local mode="$1" name="$2"
     shift 2
+    local WASMQTT_STEP=$name
     local start=$EPOCHREALTIME status had_e=0 secs
     [[ $- == *e* ]] && had_e=1
     log "==> $name"

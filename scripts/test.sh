@@ -1,25 +1,23 @@
 #!/usr/bin/env bash
-# Runs every test and check: formatting, clippy (workspace and fuzz crate),
-# the workspace's tests, and a release build of the client for wasm32.
-# Installs what is missing first.
+# Runs every test and check, installing what is missing first (setup.sh):
+# formatting; clippy for the workspace, the fuzz crate and the wasm32
+# client; the workspace's Rust tests; the npm package build held to its
+# size budget; the TypeScript types; the browser, JS package, dashboard and
+# interop suites; the tests of the process helpers they rely on.
 #
 #   bash scripts/test.sh
 #
 # Every check runs even if an earlier one failed; the script exits non-zero
-# if any failed. PROPTEST_CASES (proptest's case count per property, default
-# 256) is passed through from the environment, e.g.
+# if any failed, and prints each step's time and one line of test totals.
+# No step can hang: each runs under a time limit (see `within` in
+# setup.sh) and the whole run stops at WASMQTT_TEST_MINUTES (default 85)
+# minutes; a step that runs out of time is named in the log and fails.
+# PROPTEST_CASES (proptest's case count per property, default 256) is
+# passed through from the environment, e.g.
 #   PROPTEST_CASES=10000 bash scripts/test.sh
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/setup.sh
-. scripts/setup.sh
-
-# Test output is also kept here, to add up the counts at the end.
-TEST_LOG=$(mktemp)
-trap 'print_timings; print_test_totals "$TEST_LOG"; rm -f "$TEST_LOG"' EXIT
-
-log "PROPTEST_CASES=${PROPTEST_CASES:-<proptest default>}"
 
 # Doc tests first, so the last runner summary printed is the main one.
 run_tests() {
@@ -29,6 +27,12 @@ run_tests() {
     else
         cargo test --workspace 2>&1 | tee -a "$TEST_LOG"
     fi
+}
+
+# The bounded child-process helpers every suite below stops its processes
+# with (tests/support/).
+run_support_tests() {
+    node --test --test-reporter=spec --test-timeout=60000 tests/support/ 2>&1 | tee -a "$TEST_LOG"
 }
 
 # wasm-bindgen-test in headless Chromium against both brokers.
@@ -56,6 +60,13 @@ run_interop_tests() {
     rm -f "$out"
     return "$status"
 }
+
+# `bash scripts/test.sh --step FUNCTION` runs one of the functions above:
+# how they run as programs under a time limit.
+if [[ ${1:-} == --step ]]; then
+    "$2"
+    exit
+fi
 
 # Adds up libtest's "test result:" lines, nextest's "Summary" line and
 # node --test's "ℹ pass/fail/skipped" lines into one closing line:
@@ -98,22 +109,37 @@ print_test_totals() {
     '
 }
 
-step "setup" wasmqtt_setup
+# shellcheck source=scripts/setup.sh
+. scripts/setup.sh
 
-check "fmt" cargo fmt --all --check
-check "fmt (fuzz crate)" cargo fmt --manifest-path fuzz/Cargo.toml --check
-check "clippy" cargo clippy --workspace --all-targets -- -D warnings
+# Test output is also kept here, to add up the counts at the end.
+TEST_LOG=$(mktemp)
+export TEST_LOG
+trap 'print_timings; print_test_totals "$TEST_LOG"; rm -f "$TEST_LOG"' EXIT
+
+WASMQTT_DEADLINE=$(($(date +%s) + ${WASMQTT_TEST_MINUTES:-85} * 60))
+log "PROPTEST_CASES=${PROPTEST_CASES:-<proptest default>}; stops after ${WASMQTT_TEST_MINUTES:-85} minutes"
+
+# Each step's limit in seconds is generous: a fresh machine builds
+# everything once; a step that needs more is hanging.
+this=scripts/test.sh
+step "setup" within 1200 bash scripts/setup.sh
+
+check "fmt" within 120 cargo fmt --all --check
+check "fmt (fuzz crate)" within 120 cargo fmt --manifest-path fuzz/Cargo.toml --check
+check "clippy" within 1200 cargo clippy --workspace --all-targets -- -D warnings
 # Keeps the fuzz target compiling as the codec changes (stable is enough to
 # check it; fuzzing itself needs nightly, see README).
-check "clippy (fuzz crate)" cargo clippy --manifest-path fuzz/Cargo.toml --bins -- -D warnings
-check "tests" run_tests
-check "clippy (wasm32)" cargo clippy --target wasm32-unknown-unknown -p wasmqtt --all-targets -- -D warnings
+check "clippy (fuzz crate)" within 600 cargo clippy --manifest-path fuzz/Cargo.toml --bins -- -D warnings
+check "tests" within 1200 bash "$this" --step run_tests
+check "process helper tests" within 120 bash "$this" --step run_support_tests
+check "clippy (wasm32)" within 600 cargo clippy --target wasm32-unknown-unknown -p wasmqtt --all-targets -- -D warnings
 # The package, held to its size budget (README: 50 KB gzip).
-check "npm package build (50,000 B gzip budget)" env WASMQTT_SIZE_BUDGET=50000 bash scripts/build-wasm.sh
-check "typescript types" node_modules/.bin/tsc -p js/tsconfig.json
-check "browser tests" run_browser_tests
-check "js package tests" run_js_tests
-check "dashboard tests" run_dashboard_tests
-check "interop tests" run_interop_tests
+check "npm package build (50,000 B gzip budget)" within 900 env WASMQTT_SIZE_BUDGET=50000 bash scripts/build-wasm.sh
+check "typescript types" within 180 node_modules/.bin/tsc -p js/tsconfig.json
+check "browser tests" within 900 bash "$this" --step run_browser_tests
+check "js package tests" within 900 bash "$this" --step run_js_tests
+check "dashboard tests" within 900 bash "$this" --step run_dashboard_tests
+check "interop tests" within 900 bash "$this" --step run_interop_tests
 
 finish_checks

@@ -24,6 +24,7 @@ import { startWasmqttBroker, startMosquitto, stopAll } from './lib/brokers.mjs';
 import { startServer } from './lib/server.mjs';
 import { cpuMark, cpuDelta, waitForQuiet, CORES, treeTicks, childrenNamed, TICK_MS } from './lib/cpu.mjs';
 import { summary } from './lib/stats.mjs';
+import { stopChild } from '../../tests/support/child.mjs';
 import { analyse } from './lib/profile.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -113,6 +114,9 @@ function heapSampler(cdp, everyMs = 25) {
   return async () => { running = false; await done; return peak; };
 }
 
+/** The longest a fan-in generator may run. */
+const GENERATOR_MS = 300_000;
+
 function runGenerator(broker, sc, topic) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(HERE, 'fanin.mjs'), '--host', broker.tcp.host,
@@ -120,7 +124,13 @@ function runGenerator(broker, sc, topic) {
       '--count', String(sc.n / sc.publishers), '--size', String(sc.size)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`fanin.mjs exited with ${code}`))));
+    // A generator that never finishes is stopped, not waited for.
+    const timer = setTimeout(() => stopChild(child), GENERATOR_MS);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(out));
+      else reject(new Error(`fanin.mjs exited with ${code ?? signal}`));
+    });
   });
 }
 

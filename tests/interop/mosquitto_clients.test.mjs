@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import readline from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 
+import { stopChild } from '../support/child.mjs';
 import { brokerAddresses, uniqueTopic, uniqueId, withTimeout, WAIT_MS } from './support.mjs';
 
 const { tcp } = await brokerAddresses();
@@ -68,9 +69,12 @@ class Sub {
     return withTimeout(new Promise((r) => this.waiters.push(r)), WAIT_MS, 'a message at mosquitto_sub');
   }
 
+  /**
+   * Stops it with `signal`, then SIGKILL if it has not exited within the
+   * grace period: mosquitto_sub can deadlock in its SIGTERM handler.
+   */
   kill(signal = 'SIGTERM') {
-    this.proc.kill(signal);
-    return this.exited;
+    return stopChild(this.proc, { signal });
   }
 }
 

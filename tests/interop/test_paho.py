@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import subprocess
 import sys
 import threading
@@ -44,7 +45,7 @@ def setUpModule() -> None:  # noqa: N802 (unittest's name)
             [str(ROOT / "target/release/wasmqtt-broker"), "--tcp", "127.0.0.1:0",
              "--ws", "127.0.0.1:0", "--log", "warn"],
             stdout=subprocess.PIPE, text=True)
-        line = _broker.stdout.readline()
+        line = read_line(_broker, 10.0)
         if not line.startswith("LISTENING"):
             raise RuntimeError(f"wasmqtt-broker did not start: {line!r}")
         fields = dict(f.split("=", 1) for f in line.split()[1:])
@@ -57,8 +58,26 @@ def setUpModule() -> None:  # noqa: N802 (unittest's name)
 
 def tearDownModule() -> None:  # noqa: N802
     if _broker is not None:
-        _broker.terminate()
-        _broker.wait(WAIT)
+        stop(_broker, signal_first=True)
+
+
+def read_line(proc: subprocess.Popen, seconds: float) -> str:
+    """The next line of proc's stdout, or "" if none starts within seconds."""
+    ready, _, _ = select.select([proc.stdout], [], [], seconds)
+    return proc.stdout.readline() if ready else ""
+
+
+def stop(proc: subprocess.Popen, signal_first: bool = False) -> None:
+    """SIGTERM (if signal_first) then SIGKILL after WAIT seconds; every wait bounded."""
+    if signal_first:
+        proc.terminate()
+        try:
+            proc.wait(WAIT)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    proc.kill()
+    proc.wait(WAIT)
 
 
 def unique(name: str) -> str:
@@ -250,13 +269,11 @@ class PahoCases:
              str(version), t],
             stdout=subprocess.PIPE, text=True)
         try:
-            self.assertEqual(child.stdout.readline().strip(), "READY")
-            child.kill()
-            child.wait(WAIT)
+            self.assertEqual(read_line(child, 15.0).strip(), "READY")
+            stop(child)
             m = watcher.next()
         finally:
-            child.kill()
-            child.wait(WAIT)
+            stop(child)
             child.stdout.close()
         self.assertEqual((m.topic, m.payload, m.qos), (t, b"paho died", 1))
         return m

@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { brokers, launch, open } from './support/browser.mjs';
 import { serve } from './support/server.mjs';
 
-const run = promisify(execFile);
+// Bounded: a stuck npm, tsc or vite fails the test instead of hanging the run.
+const run = (file, args, options) => promisify(execFile)(file, args, { timeout: 300_000, killSignal: 'SIGKILL', ...options });
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = brokers();
 let dir;

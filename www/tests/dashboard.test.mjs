@@ -18,6 +18,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+import { stopChild, waitExit } from '../../tests/support/child.mjs';
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ARTIFACTS = resolve(process.env.DASHBOARD_ARTIFACTS ?? join(ROOT, 'target/artifacts'));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -49,27 +51,13 @@ function spawnLogged(name, command, args, options = {}) {
   child.stdout.setEncoding('utf8').on('data', keep);
   child.stderr.setEncoding('utf8').on('data', keep);
   child.name = name;
-  child.exited = once(child, 'exit');
   children.push(child);
   return child;
 }
 
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const killed = setTimeout(() => {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }, 10_000);
-  await child.exited;
-  clearTimeout(killed);
+/** Stops a child's whole process group: SIGTERM, SIGKILL after 10 s. */
+function stop(child) {
+  return stopChild(child, { group: true, graceMs: 10_000 });
 }
 
 /** Polls `check` until it returns a truthy value, or fails after `ms`. */
@@ -227,8 +215,8 @@ test('rejected credentials get an explanation', async () => {
   // A second broker that wants a password.
   const hash = spawnLogged('hash', BROKER_BIN, ['--hash-password', 'alice'], { stdio: ['pipe', 'pipe', 'pipe'] });
   hash.stdin.end('wonderland\n');
-  await hash.exited;
-  assert.equal(hash.exitCode, 0, hash.output);
+  const exit = await waitExit(hash, STARTUP_MS);
+  assert.equal(exit?.code, 0, `--hash-password: ${exit ? `exit ${exit.code}` : 'did not exit'}\n${hash.output}`);
   const passwords = join(tmp, 'passwords');
   writeFileSync(passwords, hash.output.split('\n').filter((l) => l.startsWith('alice:')).join('\n'));
   const broker = spawnLogged('wasmqtt-broker --no-anonymous', BROKER_BIN, [

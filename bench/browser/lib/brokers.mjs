@@ -5,6 +5,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { stopChild } from '../../../tests/support/child.mjs';
+
 const children = [];
 const dirs = [];
 
@@ -95,12 +97,8 @@ export async function startMosquitto() {
 
 export async function stopAll() {
   for (const c of children) {
-    if (c.exitCode === null && c.signalCode === null) {
-      c.removeAllListeners('exit');
-      const done = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 3000))]);
-    }
+    c.removeAllListeners('exit');
+    await stopChild(c);
   }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
