@@ -432,15 +432,10 @@ impl Session {
 
     /// The ids of our publishes in flight, in the order they were first sent.
     fn inflight_order(&self) -> Vec<u16> {
-        // Plain loops: collecting iterator chains costs more code.
         let mut order: Vec<(u64, u16)> = Vec::with_capacity(self.inflight.len());
         self.inflight.for_each(|id, f| order.push((f.seq, id)));
-        heap_sort(&mut order);
-        let mut ids = Vec::with_capacity(order.len());
-        for &(_, id) in &order {
-            ids.push(id);
-        }
-        ids
+        order.sort_unstable();
+        order.into_iter().map(|(_, id)| id).collect()
     }
 
     /// Moves the SUBSCRIBE and UNSUBSCRIBE still waiting for their
@@ -499,58 +494,5 @@ impl Session {
         // The ids of acknowledgements we dropped are free again.
         self.ids = crate::packet_ids::PacketIds::new();
         self.queue_first(front);
-    }
-}
-
-/// Sorts by heapsort: O(n log n) and a fraction of the code of
-/// `sort_unstable`, for the one sort the session does (on reconnect).
-fn heap_sort(v: &mut [(u64, u16)]) {
-    let n = v.len();
-    for root in (0..n / 2).rev() {
-        sift_down(v, root, n);
-    }
-    for end in (1..n).rev() {
-        v.swap(0, end);
-        sift_down(v, 0, end);
-    }
-}
-
-fn sift_down(v: &mut [(u64, u16)], mut root: usize, end: usize) {
-    loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
-            return;
-        }
-        if child + 1 < end && v[child] < v[child + 1] {
-            child += 1;
-        }
-        if v[root] >= v[child] {
-            return;
-        }
-        v.swap(root, child);
-        root = child;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::heap_sort;
-    use alloc::vec::Vec;
-
-    #[test]
-    fn heap_sort_sorts() {
-        let mut x: u64 = 7;
-        for n in 0..70 {
-            let mut v: Vec<(u64, u16)> = (0..n)
-                .map(|i| {
-                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    (x >> 54, i)
-                })
-                .collect();
-            let mut expected = v.clone();
-            expected.sort_unstable();
-            heap_sort(&mut v);
-            assert_eq!(v, expected);
-        }
     }
 }
