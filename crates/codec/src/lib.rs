@@ -11,6 +11,17 @@
 //! is an [`EncodeError`] and leaves the output buffer as it was.
 #![no_std]
 #![forbid(unsafe_code)]
+// Bytes from the peer must never panic the process: no unwrap, expect,
+// panic or unchecked indexing outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 #![warn(missing_docs)]
 
 extern crate alloc;

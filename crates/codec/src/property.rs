@@ -58,6 +58,8 @@ macro_rules! property_ids {
                     t
                 };
                 if value < BY_ID.len() as u32 {
+                    // `get` is not const; the bound is checked just above.
+                    #[allow(clippy::indexing_slicing)]
                     BY_ID[value as usize]
                 } else {
                     None
@@ -632,7 +634,8 @@ impl Properties {
                         id_ok(id, out)?;
                         // The low `kind` bytes (1, 2 or 4), big-endian.
                         let n = id.kind() as usize;
-                        out.extend_from_slice(&v.to_be_bytes()[4 - n..]);
+                        let bytes = v.to_be_bytes();
+                        out.extend_from_slice(bytes.get(4 - n..).unwrap_or_default());
                     }
                     Some(Value::Bytes(b)) => {
                         id_ok(id, out)?;

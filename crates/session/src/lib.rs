@@ -7,6 +7,17 @@
 //! `poll_*` methods. The browser layer and tests drive it the same way.
 #![no_std]
 #![forbid(unsafe_code)]
+// Bytes from the peer must never panic the process: no unwrap, expect,
+// panic or unchecked indexing outside tests.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 #![warn(missing_docs)]
 
 extern crate alloc;
