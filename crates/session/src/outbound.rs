@@ -1,6 +1,7 @@
 //! What we send: the queue, flow control by the server's Receive Maximum,
 //! and the QoS 1/2 state of our publishes.
 
+use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 use wasmqtt_codec::{
@@ -241,12 +242,7 @@ impl Session {
             } else {
                 None
             };
-            // Bubble item `i` to the front and pop it: `VecDeque::remove`
-            // would bring in a large `wrap_copy`.
-            for j in (0..i).rev() {
-                self.queue.swap(j, j + 1);
-            }
-            let Some(item) = self.queue.pop_front() else {
+            let Some(item) = take_at(&mut self.queue, i) else {
                 return;
             };
             self.send_item(now, item, id);
@@ -448,9 +444,8 @@ impl Session {
     }
 
     /// Puts `items` at the front of the queue, in their order.
-    pub(crate) fn queue_first(&mut self, mut items: Vec<Queued>) {
-        // Last first, by `pop`: less code than a reversed `into_iter`.
-        while let Some(item) = items.pop() {
+    pub(crate) fn queue_first(&mut self, items: Vec<Queued>) {
+        for item in items.into_iter().rev() {
             self.queue.push_front(item);
         }
     }
@@ -494,5 +489,40 @@ impl Session {
         // The ids of acknowledgements we dropped are free again.
         self.ids = crate::packet_ids::PacketIds::new();
         self.queue_first(front);
+    }
+}
+
+/// `queue.remove(i)`, by moving item `i` to the front and popping it:
+/// `VecDeque::remove` brings in its `wrap_copy`, 263 B gzip of wasm
+/// (docs/size.md). O(i) either way.
+fn take_at<T>(queue: &mut VecDeque<T>, i: usize) -> Option<T> {
+    if i >= queue.len() {
+        return None;
+    }
+    for j in (0..i).rev() {
+        queue.swap(j, j + 1);
+    }
+    queue.pop_front()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::take_at;
+    use alloc::collections::VecDeque;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn take_at_is_remove() {
+        for n in 0..6 {
+            for i in 0..n + 2 {
+                let mut q: VecDeque<usize> = (0..n).collect();
+                let mut expected = q.clone();
+                assert_eq!(take_at(&mut q, i), expected.remove(i));
+                assert_eq!(
+                    q.iter().collect::<Vec<_>>(),
+                    expected.iter().collect::<Vec<_>>()
+                );
+            }
+        }
     }
 }
