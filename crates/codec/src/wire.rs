@@ -91,45 +91,9 @@ impl Reader {
     }
 
     /// A UTF-8 Encoded String [MQTT-1.5.4-1] [MQTT-1.5.4-2]; a BOM is kept [MQTT-1.5.4-3].
+    /// Invalid UTF-8 is reported before U+0000.
     pub(crate) fn string(&mut self) -> Result<String, DecodeError> {
-        let raw = self.prefixed()?;
-        // Decoded by hand: `core::str::from_utf8` is several times the code.
-        // The same checks: no stray or truncated continuation bytes, no
-        // overlong forms, no surrogates (U+D800..U+DFFF), nothing above
-        // U+10FFFF. Invalid UTF-8 is reported before U+0000, as before.
-        let mut s = String::with_capacity(raw.len());
-        let mut nul = false;
-        let mut i = 0;
-        while let Some(&b) = raw.get(i) {
-            i += 1;
-            // Continuation bytes after the lead, and the least code point
-            // that needs that many (anything less is overlong).
-            let (extra, min) = match b {
-                0x00..=0x7F => (0, 0),
-                0xC0..=0xDF => (1, 0x80),
-                0xE0..=0xEF => (2, 0x800),
-                0xF0..=0xF7 => (3, 0x1_0000),
-                _ => return Err(DecodeError::InvalidUtf8),
-            };
-            // The bit below the lead's payload is 0, so this mask suffices.
-            let mut cp = u32::from(b & (0x7F >> extra));
-            for _ in 0..extra {
-                match raw.get(i) {
-                    Some(&c) if c & 0xC0 == 0x80 => cp = cp << 6 | u32::from(c & 0x3F),
-                    _ => return Err(DecodeError::InvalidUtf8),
-                }
-                i += 1;
-            }
-            let c = char::from_u32(cp)
-                .filter(|_| cp >= min)
-                .ok_or(DecodeError::InvalidUtf8)?;
-            nul |= c == '\0';
-            s.push(c);
-        }
-        if nul {
-            return Err(DecodeError::NullCharacter);
-        }
-        Ok(s)
+        decode_utf8(self.prefixed()?)
     }
 
     /// Binary Data: shares memory with the packet body.
@@ -161,6 +125,60 @@ impl Reader {
         Ok(Reader::new(self.bytes(n)?))
     }
 }
+
+/// Checks UTF-8 with `core::str::from_utf8`, then refuses U+0000.
+#[cfg(not(target_arch = "wasm32"))]
+fn decode_utf8(raw: &[u8]) -> Result<String, DecodeError> {
+    let s = core::str::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8)?;
+    if s.contains('\0') {
+        return Err(DecodeError::NullCharacter);
+    }
+    Ok(String::from(s))
+}
+
+/// The same checks as `core::str::from_utf8` by a small loop, on wasm32
+/// only, where `from_utf8` is several times the code (docs/size.md): no
+/// stray or truncated continuation bytes, no overlong forms, no surrogates
+/// (U+D800..U+DFFF), nothing above U+10FFFF. Tested against `from_utf8`.
+#[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
+fn decode_utf8_small(raw: &[u8]) -> Result<String, DecodeError> {
+    let mut s = String::with_capacity(raw.len());
+    let mut nul = false;
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        i += 1;
+        // Continuation bytes after the lead, and the least code point
+        // that needs that many (anything less is overlong).
+        let (extra, min) = match b {
+            0x00..=0x7F => (0, 0),
+            0xC0..=0xDF => (1, 0x80),
+            0xE0..=0xEF => (2, 0x800),
+            0xF0..=0xF7 => (3, 0x1_0000),
+            _ => return Err(DecodeError::InvalidUtf8),
+        };
+        // The bit below the lead's payload is 0, so this mask suffices.
+        let mut cp = u32::from(b & (0x7F >> extra));
+        for _ in 0..extra {
+            match raw.get(i) {
+                Some(&c) if c & 0xC0 == 0x80 => cp = cp << 6 | u32::from(c & 0x3F),
+                _ => return Err(DecodeError::InvalidUtf8),
+            }
+            i += 1;
+        }
+        let c = char::from_u32(cp)
+            .filter(|_| cp >= min)
+            .ok_or(DecodeError::InvalidUtf8)?;
+        nul |= c == '\0';
+        s.push(c);
+    }
+    if nul {
+        return Err(DecodeError::NullCharacter);
+    }
+    Ok(s)
+}
+
+#[cfg(target_arch = "wasm32")]
+use decode_utf8_small as decode_utf8;
 
 /// Decodes a Variable Byte Integer from the start of `buf`.
 ///
@@ -344,6 +362,8 @@ mod tests {
 
     #[test]
     fn strings_decode_exactly_as_core_str_from_utf8() {
+        // Both decoders: the one this target uses (through the reader),
+        // and the small loop wasm32 uses.
         let check = |bytes: &[u8]| {
             let mut framed = vec![0, bytes.len() as u8];
             framed.extend_from_slice(bytes);
@@ -353,6 +373,7 @@ mod tests {
                 Ok(s) => Ok(String::from(s)),
             };
             assert_eq!(reader(&framed).string(), expected, "{bytes:02X?}");
+            assert_eq!(decode_utf8_small(bytes), expected, "{bytes:02X?}");
         };
         let edges = [
             0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xFF,
