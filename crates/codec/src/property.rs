@@ -88,12 +88,10 @@ macro_rules! property_ids {
 
 /// A property's wire type (section 2.2.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 enum Kind {
-    // Integer kinds are numbered by their size in bytes.
-    Byte = 1,
-    Two = 2,
-    Four = 4,
+    Byte,
+    Two,
+    Four,
     VarInt,
     Str,
     Bin,
@@ -310,11 +308,36 @@ impl Default for Properties {
     }
 }
 
-/// A property value to encode: integers widened, strings as their bytes.
+/// A property value to encode, by wire type: integers in their width,
+/// strings as their bytes.
 #[derive(Clone, Copy)]
 enum Value<'a> {
-    Int(u32),
+    Byte(u8),
+    Two(u16),
+    Four(u32),
     Bytes(&'a [u8]),
+}
+
+impl Value<'_> {
+    /// An integer value widened, to check it; `None` for bytes.
+    fn int(self) -> Option<u32> {
+        match self {
+            Self::Byte(v) => Some(v.into()),
+            Self::Two(v) => Some(v.into()),
+            Self::Four(v) => Some(v),
+            Self::Bytes(_) => None,
+        }
+    }
+
+    /// Bytes of the value on the wire.
+    fn len(self) -> usize {
+        match self {
+            Self::Byte(_) => 1,
+            Self::Two(_) => 2,
+            Self::Four(_) => 4,
+            Self::Bytes(b) => wire::prefixed_len(b.len()),
+        }
+    }
 }
 
 impl PropertyId {
@@ -326,13 +349,14 @@ impl PropertyId {
         match self.kind() {
             Kind::Byte => v <= 1,
             Kind::VarInt => v != 0 && v <= wire::VARINT_MAX,
-            _ => {
+            Kind::Two | Kind::Four => {
                 v != 0
                     || !matches!(
                         self,
                         Self::ReceiveMaximum | Self::TopicAlias | Self::MaximumPacketSize
                     )
             }
+            Kind::Str | Kind::Bin | Kind::Pair => false,
         }
     }
 }
@@ -401,11 +425,9 @@ impl Properties {
             Kind::Four => r.u32()?,
             Kind::VarInt => r.varint()?,
             Kind::Bin => {
-                let b = Some(r.binary()?);
-                if id == P::CorrelationData {
-                    self.correlation_data = b;
-                } else {
-                    self.authentication_data = b;
+                let b = r.binary()?;
+                if let Some(field) = self.binary_mut(id) {
+                    *field = Some(b);
                 }
                 return Ok(());
             }
@@ -416,7 +438,9 @@ impl Properties {
                         TopicName::new(s).map_err(|_| DecodeError::InvalidPropertyValue(id))?;
                     self.response_topic = Some(topic);
                 } else {
-                    *self.string_mut(id) = Some(s);
+                    if let Some(field) = self.string_mut(id) {
+                        *field = Some(s);
+                    }
                 }
                 return Ok(());
             }
@@ -438,23 +462,83 @@ impl Properties {
         Ok(())
     }
 
-    /// The field of a UTF-8 String property other than Response Topic.
-    fn string_mut(&mut self, id: PropertyId) -> &mut Option<String> {
+    /// The field of a UTF-8 String property other than Response Topic;
+    /// `None` for any other property (`every_property_has_its_field`).
+    fn string_mut(&mut self, id: PropertyId) -> Option<&mut Option<String>> {
         use PropertyId as P;
         match id {
-            P::ContentType => &mut self.content_type,
-            P::AssignedClientIdentifier => &mut self.assigned_client_identifier,
-            P::AuthenticationMethod => &mut self.authentication_method,
-            P::ResponseInformation => &mut self.response_information,
-            P::ServerReference => &mut self.server_reference,
-            _ => &mut self.reason_string,
+            P::ContentType => Some(&mut self.content_type),
+            P::AssignedClientIdentifier => Some(&mut self.assigned_client_identifier),
+            P::AuthenticationMethod => Some(&mut self.authentication_method),
+            P::ResponseInformation => Some(&mut self.response_information),
+            P::ServerReference => Some(&mut self.server_reference),
+            P::ReasonString => Some(&mut self.reason_string),
+            P::PayloadFormatIndicator
+            | P::MessageExpiryInterval
+            | P::ResponseTopic
+            | P::CorrelationData
+            | P::SubscriptionIdentifier
+            | P::SessionExpiryInterval
+            | P::ServerKeepAlive
+            | P::AuthenticationData
+            | P::RequestProblemInformation
+            | P::WillDelayInterval
+            | P::RequestResponseInformation
+            | P::ReceiveMaximum
+            | P::TopicAliasMaximum
+            | P::TopicAlias
+            | P::MaximumQoS
+            | P::RetainAvailable
+            | P::UserProperty
+            | P::MaximumPacketSize
+            | P::WildcardSubscriptionAvailable
+            | P::SubscriptionIdentifierAvailable
+            | P::SharedSubscriptionAvailable => None,
         }
     }
 
-    /// Stores an integer property `accepts` let through (so a Byte is 0 or 1).
+    /// The field of a Binary Data property; `None` for any other property
+    /// (`every_property_has_its_field`).
+    fn binary_mut(&mut self, id: PropertyId) -> Option<&mut Option<Bytes>> {
+        use PropertyId as P;
+        match id {
+            P::CorrelationData => Some(&mut self.correlation_data),
+            P::AuthenticationData => Some(&mut self.authentication_data),
+            P::PayloadFormatIndicator
+            | P::MessageExpiryInterval
+            | P::ContentType
+            | P::ResponseTopic
+            | P::SubscriptionIdentifier
+            | P::SessionExpiryInterval
+            | P::AssignedClientIdentifier
+            | P::ServerKeepAlive
+            | P::AuthenticationMethod
+            | P::RequestProblemInformation
+            | P::WillDelayInterval
+            | P::RequestResponseInformation
+            | P::ResponseInformation
+            | P::ServerReference
+            | P::ReasonString
+            | P::ReceiveMaximum
+            | P::TopicAliasMaximum
+            | P::TopicAlias
+            | P::MaximumQoS
+            | P::RetainAvailable
+            | P::UserProperty
+            | P::MaximumPacketSize
+            | P::WildcardSubscriptionAvailable
+            | P::SubscriptionIdentifierAvailable
+            | P::SharedSubscriptionAvailable => None,
+        }
+    }
+
+    /// Stores an integer property `accepts` let through (so a Byte is 0 or
+    /// 1). Not called for other properties (`kind` says which are integers;
+    /// `every_property_has_its_field` checks the two agree).
     fn set_int(&mut self, id: PropertyId, v: u32) {
         use PropertyId as P;
         let flag = Some(v != 0);
+        // Read as a Two Byte Integer, so it fits.
         let two = Some(v as u16);
         match id {
             P::PayloadFormatIndicator => {
@@ -485,65 +569,63 @@ impl Properties {
             P::MaximumPacketSize => self.maximum_packet_size = Some(v),
             P::WildcardSubscriptionAvailable => self.wildcard_subscription_available = flag,
             P::SubscriptionIdentifierAvailable => self.subscription_identifier_available = flag,
-            _ => self.shared_subscription_available = flag,
+            P::SharedSubscriptionAvailable => self.shared_subscription_available = flag,
+            P::ContentType
+            | P::ResponseTopic
+            | P::CorrelationData
+            | P::AssignedClientIdentifier
+            | P::AuthenticationMethod
+            | P::AuthenticationData
+            | P::ResponseInformation
+            | P::ServerReference
+            | P::ReasonString
+            | P::UserProperty => {}
         }
     }
 
     /// The value of a property that appears at most once, if set.
     fn value(&self, id: PropertyId) -> Option<Value<'_>> {
         use PropertyId as P;
-        // Out of line and by reference, so that each arm is one call.
-        #[inline(never)]
-        fn int(v: &Option<u32>) -> Option<Value<'_>> {
-            v.map(Value::Int)
-        }
-        #[inline(never)]
-        fn two(v: &Option<u16>) -> Option<Value<'_>> {
-            v.map(|v| Value::Int(v.into()))
-        }
-        #[inline(never)]
-        fn flag(v: &Option<bool>) -> Option<Value<'_>> {
-            v.map(|v| Value::Int(v.into()))
-        }
-        #[inline(never)]
+        let four = |v: Option<u32>| v.map(Value::Four);
+        let two = |v: Option<u16>| v.map(Value::Two);
+        let flag = |v: Option<bool>| v.map(|v| Value::Byte(v.into()));
         fn s(v: &Option<String>) -> Option<Value<'_>> {
             v.as_deref().map(|s| Value::Bytes(s.as_bytes()))
         }
-        #[inline(never)]
         fn b(v: &Option<Bytes>) -> Option<Value<'_>> {
             v.as_deref().map(Value::Bytes)
         }
         match id {
             P::PayloadFormatIndicator => {
-                self.payload_format_indicator.map(|v| Value::Int(v as u32))
+                self.payload_format_indicator.map(|v| Value::Byte(v as u8))
             }
-            P::MessageExpiryInterval => int(&self.message_expiry_interval),
+            P::MessageExpiryInterval => four(self.message_expiry_interval),
             P::ContentType => s(&self.content_type),
             P::ResponseTopic => self
                 .response_topic
                 .as_ref()
                 .map(|t| Value::Bytes(t.as_str().as_bytes())),
             P::CorrelationData => b(&self.correlation_data),
-            P::SessionExpiryInterval => int(&self.session_expiry_interval),
+            P::SessionExpiryInterval => four(self.session_expiry_interval),
             P::AssignedClientIdentifier => s(&self.assigned_client_identifier),
-            P::ServerKeepAlive => two(&self.server_keep_alive),
+            P::ServerKeepAlive => two(self.server_keep_alive),
             P::AuthenticationMethod => s(&self.authentication_method),
             P::AuthenticationData => b(&self.authentication_data),
-            P::RequestProblemInformation => flag(&self.request_problem_information),
-            P::WillDelayInterval => int(&self.will_delay_interval),
-            P::RequestResponseInformation => flag(&self.request_response_information),
+            P::RequestProblemInformation => flag(self.request_problem_information),
+            P::WillDelayInterval => four(self.will_delay_interval),
+            P::RequestResponseInformation => flag(self.request_response_information),
             P::ResponseInformation => s(&self.response_information),
             P::ServerReference => s(&self.server_reference),
             P::ReasonString => s(&self.reason_string),
-            P::ReceiveMaximum => two(&self.receive_maximum),
-            P::TopicAliasMaximum => two(&self.topic_alias_maximum),
-            P::TopicAlias => two(&self.topic_alias),
-            P::MaximumQoS => self.maximum_qos.map(|q| Value::Int(q as u32)),
-            P::RetainAvailable => flag(&self.retain_available),
-            P::MaximumPacketSize => int(&self.maximum_packet_size),
-            P::WildcardSubscriptionAvailable => flag(&self.wildcard_subscription_available),
-            P::SubscriptionIdentifierAvailable => flag(&self.subscription_identifier_available),
-            P::SharedSubscriptionAvailable => flag(&self.shared_subscription_available),
+            P::ReceiveMaximum => two(self.receive_maximum),
+            P::TopicAliasMaximum => two(self.topic_alias_maximum),
+            P::TopicAlias => two(self.topic_alias),
+            P::MaximumQoS => self.maximum_qos.map(|q| Value::Byte(q as u8)),
+            P::RetainAvailable => flag(self.retain_available),
+            P::MaximumPacketSize => four(self.maximum_packet_size),
+            P::WildcardSubscriptionAvailable => flag(self.wildcard_subscription_available),
+            P::SubscriptionIdentifierAvailable => flag(self.subscription_identifier_available),
+            P::SharedSubscriptionAvailable => flag(self.shared_subscription_available),
             // Repeatable: see `content_len` and `write`.
             P::SubscriptionIdentifier | P::UserProperty => None,
         }
@@ -553,11 +635,7 @@ impl Properties {
     pub(crate) fn content_len(&self) -> usize {
         let mut len = 0;
         for &id in ALL {
-            len += match self.value(id) {
-                None => 0,
-                Some(Value::Bytes(b)) => 1 + wire::prefixed_len(b.len()),
-                Some(Value::Int(_)) => 1 + id.kind() as usize,
-            };
+            len += self.value(id).map_or(0, |v| 1 + v.len());
         }
         len + self
             .subscription_identifiers
@@ -625,26 +703,26 @@ impl Properties {
                         wire::put_str(out, v)?;
                     }
                 }
-                _ => match self.value(id) {
-                    None => {}
-                    Some(Value::Int(v)) => {
-                        if !id.accepts(v) {
-                            return Err(EncodeError::InvalidPropertyValue(id));
-                        }
-                        id_ok(id, out)?;
-                        // The low `kind` bytes (1, 2 or 4), big-endian.
-                        let n = id.kind() as usize;
-                        let bytes = v.to_be_bytes();
-                        out.extend_from_slice(bytes.get(4 - n..).unwrap_or_default());
+                _ => {
+                    let Some(value) = self.value(id) else {
+                        continue;
+                    };
+                    if value.int().is_some_and(|v| !id.accepts(v)) {
+                        return Err(EncodeError::InvalidPropertyValue(id));
                     }
-                    Some(Value::Bytes(b)) => {
-                        id_ok(id, out)?;
-                        if id.kind() == Kind::Str && b.contains(&0) {
-                            return Err(EncodeError::NullCharacter);
+                    id_ok(id, out)?;
+                    match value {
+                        Value::Byte(v) => out.push(v),
+                        Value::Two(v) => out.extend_from_slice(&v.to_be_bytes()),
+                        Value::Four(v) => out.extend_from_slice(&v.to_be_bytes()),
+                        Value::Bytes(b) => {
+                            if id.kind() == Kind::Str && b.contains(&0) {
+                                return Err(EncodeError::NullCharacter);
+                            }
+                            wire::put_binary(out, b)?;
                         }
-                        wire::put_binary(out, b)?;
                     }
-                },
+                }
             }
         }
         Ok(())
@@ -657,6 +735,40 @@ mod tests {
     use crate::types::ProtocolVersion;
     use alloc::vec;
     use PacketType as T;
+
+    /// The wire type table (`kind`) and the fields agree: each property
+    /// decodes into its own field, so none is dropped or lands in another's.
+    #[test]
+    fn every_property_has_its_field() {
+        let bytes = |p: &Properties, id| match p.value(id) {
+            Some(Value::Bytes(b)) => Some(b.to_vec()),
+            _ => None,
+        };
+        for &id in ALL {
+            let mut p = Properties::default();
+            match id.kind() {
+                Kind::Str if id == PropertyId::ResponseTopic => continue,
+                Kind::Str => {
+                    *p.string_mut(id).unwrap() = Some("x".into());
+                    assert_eq!(bytes(&p, id), Some(b"x".to_vec()), "{id:?}");
+                }
+                Kind::Bin => {
+                    *p.binary_mut(id).unwrap() = Some(Bytes::from_static(b"x"));
+                    assert_eq!(bytes(&p, id), Some(b"x".to_vec()), "{id:?}");
+                }
+                Kind::Byte | Kind::Two | Kind::Four | Kind::VarInt => {
+                    assert!(p.string_mut(id).is_none() && p.binary_mut(id).is_none());
+                    p.set_int(id, 1);
+                    if id == PropertyId::SubscriptionIdentifier {
+                        assert_eq!(p.subscription_identifiers, [1]);
+                    } else {
+                        assert_eq!(p.value(id).and_then(Value::int), Some(1), "{id:?}");
+                    }
+                }
+                Kind::Pair => assert_eq!(id, PropertyId::UserProperty),
+            }
+        }
+    }
 
     type Set = fn(&mut Properties);
 
