@@ -154,7 +154,23 @@ impl DecodeError {
             Self::TopicAliasZero => ReasonCode::TopicAliasInvalid,
             Self::UnsupportedProtocolVersion(_) => ReasonCode::UnsupportedProtocolVersion,
             Self::PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
-            _ => ReasonCode::MalformedPacket,
+            Self::VarIntTooLong
+            | Self::VarIntNotMinimal
+            | Self::UnexpectedEnd
+            | Self::TrailingBytes
+            | Self::InvalidPacketType(_)
+            | Self::InvalidFlags { .. }
+            | Self::InvalidQoS
+            | Self::DupWithQoS0
+            | Self::InvalidUtf8
+            | Self::NullCharacter
+            | Self::InvalidProtocolName
+            | Self::ReservedBitSet(_)
+            | Self::UnknownProperty(_)
+            | Self::PropertyNotAllowed { .. }
+            | Self::InvalidReasonCode { .. }
+            | Self::InvalidSubscriptionOptions(_)
+            | Self::WillFlagsWithoutWill => ReasonCode::MalformedPacket,
         }
     }
 }

@@ -88,6 +88,13 @@ pub enum ProtocolError {
     /// An acknowledgement for a Packet Identifier not in use.
     #[error("acknowledgement for unknown packet identifier {0}")]
     UnknownPacketId(u16),
+    /// CONNACK with Session Present set where no session can exist: on a
+    /// refusal [MQTT-3.2.2-6], or after Clean Start [MQTT-3.2.2-4].
+    #[error("session present where no session can exist")]
+    SessionPresentInvalid,
+    /// DISCONNECT from the server with a Session Expiry Interval [MQTT-3.14.2-2].
+    #[error("server sent a session expiry interval in DISCONNECT")]
+    SessionExpiryFromServer,
     /// SUBACK or UNSUBACK with a different number of reason codes than filters sent.
     #[error("acknowledgement has {got} reason codes for {expected} filters")]
     ReasonCodeCount {
@@ -106,7 +113,12 @@ impl ProtocolError {
             Self::Decode(e) => e.reason_code(),
             Self::ReceiveMaximumExceeded => ReasonCode::ReceiveMaximumExceeded,
             Self::TopicAliasInvalid(_) => ReasonCode::TopicAliasInvalid,
-            _ => ReasonCode::ProtocolError,
+            Self::UnexpectedPacket(_)
+            | Self::TopicAliasUnknown(_)
+            | Self::UnknownPacketId(_)
+            | Self::SessionPresentInvalid
+            | Self::SessionExpiryFromServer
+            | Self::ReasonCodeCount { .. } => ReasonCode::ProtocolError,
         }
     }
 }
@@ -161,7 +173,10 @@ impl ConnectionError {
                 Some(*reason_code)
             }
             Self::Protocol(e) => Some(e.reason_code()),
-            _ => None,
+            Self::ConnectTimeout
+            | Self::KeepAliveTimeout
+            | Self::ConnectionLost
+            | Self::Disconnected => None,
         }
     }
 
@@ -179,7 +194,13 @@ impl ConnectionError {
                 server_reference,
                 ..
             } => server_reference.as_deref(),
-            _ => None,
+            Self::Refused { .. }
+            | Self::ServerDisconnected { .. }
+            | Self::Protocol(_)
+            | Self::ConnectTimeout
+            | Self::KeepAliveTimeout
+            | Self::ConnectionLost
+            | Self::Disconnected => None,
         }
     }
 
@@ -206,7 +227,11 @@ impl ConnectionError {
                     | ReasonCode::UseAnotherServer
                     | ReasonCode::ServerMoved
             ),
-            _ => true,
+            Self::ServerDisconnected { .. }
+            | Self::Protocol(_)
+            | Self::ConnectTimeout
+            | Self::KeepAliveTimeout
+            | Self::ConnectionLost => true,
         }
     }
 }

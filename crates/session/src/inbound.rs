@@ -111,7 +111,7 @@ impl Session {
         // [MQTT-3.2.2-6]: a refusal never has a session; [MQTT-3.2.2-4]: a
         // session we asked to discard cannot be present.
         if connack.session_present && (connack.reason_code.is_error() || self.clean_start_sent) {
-            return self.protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::ConnAck));
+            return self.protocol_error(now, ProtocolError::SessionPresentInvalid);
         }
         if connack.reason_code.is_error() {
             let (reason_string, server_reference) = reason_and_reference(connack.properties);
@@ -265,7 +265,8 @@ impl Session {
         let stage = self.inflight.get(id.get()).map(|f| f.stage);
         match stage {
             Some(Stage::PubRec) if pubrec.reason_code.is_error() => {
-                // [MQTT-4.3.3-?]: a failed PUBREC ends the exchange.
+                // [MQTT-4.3.3-4]: PUBREL only follows a PUBREC below 0x80;
+                // a failed PUBREC ends the exchange and frees the id.
                 if let Some(f) = self.inflight.remove(id.get()) {
                     self.ids.release(id);
                     let result = ack_result(pubrec.reason_code, pubrec.properties);
@@ -279,7 +280,8 @@ impl Session {
                 }
                 self.send_pubrel(now, id, ReasonCode::Success);
             }
-            // [MQTT-4.3.3-?]: an unknown id is answered with 0x92.
+            // An unknown id is answered with 0x92 Packet Identifier not
+            // found (section 3.6.2.1; MQTT 3.1.1 has no reason codes).
             _ if self.options.protocol_version == ProtocolVersion::V5 => {
                 self.send_pubrel(now, id, ReasonCode::PacketIdentifierNotFound);
             }
@@ -396,8 +398,7 @@ impl Session {
     fn on_disconnect(&mut self, now: Millis, disconnect: Disconnect) {
         // [MQTT-3.14.2-2]: a server never sends Session Expiry Interval.
         if disconnect.properties.session_expiry_interval.is_some() {
-            return self
-                .protocol_error(now, ProtocolError::UnexpectedPacket(PacketType::Disconnect));
+            return self.protocol_error(now, ProtocolError::SessionExpiryFromServer);
         }
         let (reason_string, server_reference) = reason_and_reference(disconnect.properties);
         self.close(

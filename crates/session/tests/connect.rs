@@ -464,7 +464,7 @@ fn session_present_is_refused_when_no_session_can_exist() {
         assert_closed_for_protocol_error(
             &mut peer,
             ReasonCode::ProtocolError,
-            ProtocolError::UnexpectedPacket(wasmqtt_codec::PacketType::ConnAck),
+            ProtocolError::SessionPresentInvalid,
         );
         assert!(!peer.session.is_connected());
     }

@@ -99,7 +99,7 @@ fn failed_acks_are_reported_per_message() {
     let mut rec = PubRec::new(ids[1]);
     rec.reason_code = ReasonCode::QuotaExceeded;
     peer.send(Packet::PubRec(rec));
-    // A failed PUBREC ends the QoS 2 exchange: no PUBREL.
+    // A failed PUBREC ends the QoS 2 exchange: no PUBREL [MQTT-4.3.3-4].
     assert!(peer.sent().is_empty());
     assert_eq!(
         published(&peer.events()),

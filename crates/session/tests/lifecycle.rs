@@ -1024,6 +1024,6 @@ fn server_disconnect_with_session_expiry_is_a_protocol_error() {
     assert_closed_for_protocol_error(
         &mut peer,
         ReasonCode::ProtocolError,
-        ProtocolError::UnexpectedPacket(wasmqtt_codec::PacketType::Disconnect),
+        ProtocolError::SessionExpiryFromServer,
     );
 }

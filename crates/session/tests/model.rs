@@ -1,7 +1,7 @@
 //! Model-based test: random publishes, acknowledgements, connection drops
 //! and reconnects (with and without Session Present) never lose a QoS 1/2
 //! message and never deliver a QoS 2 message twice to the application
-//! [MQTT-4.3.3-?] [MQTT-4.4.0-1].
+//! [MQTT-4.3.3-10] [MQTT-4.4.0-1].
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
