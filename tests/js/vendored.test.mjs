@@ -59,3 +59,29 @@ test('index.js and the wasm copied into one folder load and connect', async () =
   assert.ok(server.requests.includes('/vendor/wasmqtt/wasmqtt_bg.wasm'), server.requests.join(', '));
   assert.deepEqual(page.problems, []);
 });
+
+test('without the wasm beside it: INIT_FAILED names the URL and what came back', async () => {
+  // The package was unpacked by the test above; this folder lacks the wasm.
+  const site = join(dir, 'site-missing');
+  await mkdir(join(site, 'vendor/wasmqtt'), { recursive: true });
+  await copyFile(join(dir, 'package/pkg/index.js'), join(site, 'vendor/wasmqtt/index.js'));
+  await writeFile(join(site, 'index.html'), `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module">
+  import { connectAsync } from './vendor/wasmqtt/index.js';
+  connectAsync('ws://127.0.0.1:1/mqtt').catch((e) => { window.result = { code: e.code, message: e.message }; });
+</script>
+`);
+  const missing = await serve(site);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${missing.url}/`);
+    await page.waitForFunction(() => window.result, null, { timeout: 15_000 });
+    const r = await page.evaluate(() => window.result);
+    assert.equal(r.code, 'INIT_FAILED');
+    assert.equal(r.message,
+      `cannot load the wasm module from ${missing.url}/vendor/wasmqtt/wasmqtt_bg.wasm: got 404 text/plain`);
+    await page.close();
+  } finally {
+    await missing.close();
+  }
+});
