@@ -6,7 +6,8 @@ const text = new TextDecoder();
 
 // MQTT 5.0 properties by identifier (section 2.2.2.2): name and type.
 // b byte, f flag (boolean), s two-byte and l four-byte integer, t string,
-// d binary; v (Variable Byte Integer) and p (string pair) repeat, as lists.
+// d binary; v (Variable Byte Integer, a list) and p (string pair, an
+// object) repeat.
 // The Topic Alias (0x23) is resolved by the client, not shown.
 const PROPERTIES = {
   1: ['payloadFormatIndicator', 'f'],
@@ -98,10 +99,15 @@ class Reader {
           : type === 'l' ? this.u32be()
             : type === 'v' ? this.varint()
               : type === 'd' ? this.take(this.u16be()).slice()
-                : type === 'p' ? [text.decode(this.take(this.u16be())), text.decode(this.take(this.u16be()))]
-                  : text.decode(this.take(this.u16be()));
-      if (type === 'v' || type === 'p') (o[name] ??= []).push(value);
-      else if (name) o[name] = type === 'f' ? value === 1 : value;
+                : text.decode(this.take(this.u16be()));
+      if (type === 'v') (o[name] ??= []).push(value);
+      else if (type === 'p') {
+        // User Properties as MQTT.js gives them: { key: value }, a repeated
+        // key's values as an array; no prototype, so any key is data.
+        const pairs = (o[name] ??= Object.create(null));
+        const v = text.decode(this.take(this.u16be()));
+        pairs[value] = value in pairs ? [].concat(pairs[value], v) : v;
+      } else if (name) o[name] = type === 'f' ? value === 1 : value;
     }
     return o;
   }
@@ -130,8 +136,8 @@ const METRICS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'messagesIn',
 
 /**
  * One wasm client and its promises. `hooks`: `emit(name, arg)`,
- * `message(topic, payload, packet, filters)`, `MqttError` (class) and
- * optionally `credentials`.
+ * `message(topic, payload, packet, filters)`, `MqttError` (class), `url`
+ * and optionally `credentials` and `WebSocket` (class).
  */
 export class Connection {
   #inner = null;
@@ -150,16 +156,19 @@ export class Connection {
   }
 
   /**
-   * Creates the wasm client with `create(events, credentials)`; options it
-   * refuses throw an MqttError.
+   * Creates the wasm client with `create(events, credentials, socket)`;
+   * options it refuses throw an MqttError. `socket()` opens a WebSocket to
+   * the hooks' `url` (with their `WebSocket` class, else the global one)
+   * offering the one subprotocol name MQTT 5.0 and 3.1.1 both register,
+   * `mqtt` [MQTT-6.0.0-3].
    */
   start(create) {
-    const { credentials } = this.#hooks;
+    const { credentials, url, WebSocket: Socket } = this.#hooks;
     try {
       this.#inner = create((b) => this.#read(b), credentials && (async () => {
         const c = await credentials();
         return [c?.username, c?.password];
-      }));
+      }), () => new (Socket ?? WebSocket)(url, 'mqtt'));
     } catch (e) {
       throw e instanceof Uint8Array ? this.#error(new Reader(e)) : e;
     }

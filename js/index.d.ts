@@ -75,6 +75,11 @@ export interface ConnectOptions {
   autoTopicAlias?: boolean;
   /** Called before every (re)connect, for expiring tokens. */
   credentials?: () => Promise<{ username?: string; password?: string | Uint8Array }>;
+  /**
+   * The WebSocket class to use (default: the global one). For Node 20 and
+   * other runtimes without one, e.g. `WebSocket` from the `ws` package.
+   */
+  WebSocket?: new (url: string, protocol: string) => unknown;
 }
 
 export interface PublishOptions {
@@ -90,6 +95,8 @@ export interface RequestOptions extends PublishOptions {
 
 export interface SubscribeOptions {
   qos?: QoS;
+  /** This subscription's own message handler (see `messages()` for an async iterator). */
+  handler?: MessageHandler;
   /** No Local. */
   nl?: boolean;
   /** Retain As Published. */
@@ -97,8 +104,13 @@ export interface SubscribeOptions {
   /** Retain Handling: 0 send, 1 send if new, 2 do not send. */
   rh?: 0 | 1 | 2;
   subscriptionIdentifier?: number;
-  userProperties?: Array<[string, string]>;
+  userProperties?: UserProperties;
+  /** MQTT.js's place for the two above; used instead of them when given. */
+  properties?: { subscriptionIdentifier?: number; userProperties?: UserProperties };
 }
+
+/** The object form: each filter with its own options (one SUBSCRIBE each). */
+export type SubscriptionMap = Record<string, SubscribeOptions>;
 
 export type SubscribeResult = { topic: string; qos: QoS } | { topic: string; reasonCode: number };
 
@@ -106,7 +118,7 @@ export interface EndOptions {
   reasonCode?: number;
   sessionExpiryInterval?: number;
   reasonString?: string;
-  userProperties?: Array<[string, string]>;
+  userProperties?: UserProperties;
 }
 
 /** Properties as received, with Uint8Array for binary ones. */
@@ -117,7 +129,11 @@ export interface ReceivedProperties {
   responseTopic?: string;
   correlationData?: Uint8Array;
   subscriptionIdentifiers?: number[];
-  userProperties?: Array<[string, string]>;
+  /**
+   * As in MQTT.js: `{ key: value }`, the values of a key sent more than once
+   * as an array (`{ tag: ['a', 'b'] }`). The object has no prototype.
+   */
+  userProperties?: Record<string, string | string[]>;
   sessionExpiryInterval?: number;
   assignedClientIdentifier?: string;
   serverKeepAlive?: number;
@@ -214,28 +230,40 @@ export interface ClientEvents {
   auth: (packet: AuthPacket) => void;
 }
 
-/**
- * Every failure the client reports. `code` is one of:
- * - options and arguments: 'INVALID_OPTIONS' (the message names the field, e.g. `will.qos`),
- *   'INVALID_TOPIC', 'INVALID_FILTER', 'NOT_IN_MQTT_3_1_1', 'INVALID_ARGUMENT';
- * - server limits (from CONNACK): 'QOS_NOT_SUPPORTED', 'RETAIN_NOT_SUPPORTED', 'NOT_SUPPORTED',
- *   'PACKET_TOO_LARGE';
- * - operations: 'REJECTED' (with the PUBACK/PUBREC `reasonCode`), 'EXPIRED', 'SESSION_LOST',
- *   'QUEUE_FULL', 'NOT_CONNECTED' (offline QoS 0 without queueing, or the connection ended for
- *   good: refused, out of reconnect attempts, reconnect off), 'CLIENT_ENDED', 'REQUEST_TIMEOUT';
- * - the connection (`error` events): 'CONNECTION_REFUSED' (CONNACK `reasonCode`),
- *   'SERVER_DISCONNECTED' (DISCONNECT `reasonCode`), 'PROTOCOL_ERROR' (the `reasonCode` we sent),
- *   'CONNECT_TIMEOUT', 'KEEPALIVE_TIMEOUT', 'CONNECTION_LOST', 'CREDENTIALS_FAILED',
- *   'SUBSCRIPTION_LOST', 'INIT_FAILED' (the wasm module did not load).
- */
+/** Every `MqttError.code` the package produces. */
+export type MqttErrorCode =
+  // Options and arguments: the message names the field (e.g. `will.qos`).
+  | 'INVALID_OPTIONS' | 'INVALID_URL' | 'INVALID_TOPIC' | 'INVALID_FILTER' | 'NOT_IN_MQTT_3_1_1'
+  | 'INVALID_ARGUMENT'
+  // Server limits (from CONNACK).
+  | 'QOS_NOT_SUPPORTED' | 'RETAIN_NOT_SUPPORTED' | 'NOT_SUPPORTED' | 'PACKET_TOO_LARGE'
+  // Operations: REJECTED has the PUBACK/PUBREC `reasonCode`; NOT_CONNECTED is offline QoS 0
+  // without queueing, or the connection ended for good (refused, out of reconnect attempts,
+  // reconnect off); FAILED: a message that could not be sent for another reason.
+  | 'REJECTED' | 'EXPIRED' | 'SESSION_LOST' | 'QUEUE_FULL' | 'NOT_CONNECTED' | 'CLIENT_ENDED'
+  | 'REQUEST_TIMEOUT' | 'FAILED'
+  // The connection (`error` events): CONNECT_FAILED is a WebSocket that never opened (port
+  // closed, wrong path, subprotocol refused; the message names the URL), CONNECTION_LOST one
+  // that was open; CONNECTION_REFUSED has the CONNACK `reasonCode`, SERVER_DISCONNECTED the
+  // DISCONNECT's, PROTOCOL_ERROR the one we sent; DISCONNECTED: ended for another reason.
+  | 'CONNECT_FAILED' | 'CONNECTION_LOST' | 'CONNECTION_REFUSED' | 'SERVER_DISCONNECTED'
+  | 'PROTOCOL_ERROR' | 'CONNECT_TIMEOUT' | 'KEEPALIVE_TIMEOUT' | 'CREDENTIALS_FAILED'
+  | 'SUBSCRIPTION_LOST' | 'DISCONNECTED'
+  // The wasm module did not load (the message names the URL and what came back).
+  | 'INIT_FAILED';
+
+/** Every failure the client reports. */
 export class MqttError extends Error {
   readonly name: 'MqttError';
-  /** Stable code, e.g. 'CONNECTION_REFUSED', 'QUEUE_FULL', 'REJECTED', 'INVALID_OPTIONS'. */
-  readonly code: string;
+  /** Stable code: compare with `===`; a typo fails to compile. */
+  readonly code: MqttErrorCode;
   /** The MQTT reason code involved, if any. */
   readonly reasonCode?: number;
-  constructor(message: string, code: string, reasonCode?: number);
+  constructor(message: string, code: MqttErrorCode, reasonCode?: number);
 }
+
+/** MQTT.js-style completion callback, called besides settling the promise. */
+export type Callback<T> = (error: MqttError | null, result?: T) => void;
 
 export class MqttClient {
   readonly connected: boolean;
@@ -245,20 +273,53 @@ export class MqttClient {
   on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
   off<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
   once<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
-  publish(topic: string, payload: Payload, options?: PublishOptions): Promise<number | undefined>;
+  /** Same as `on` (MQTT.js's name). */
+  addListener<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
+  /** Same as `off` (MQTT.js's name). */
+  removeListener<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): this;
+  /** Removes the listeners of `event`, or of every event. */
+  removeAllListeners(event?: keyof ClientEvents): this;
+  listenerCount(event: keyof ClientEvents): number;
+  /**
+   * Settles on PUBACK (QoS 1) or PUBCOMP (QoS 2) with the PUBACK/PUBREC reason code (0 or
+   * 0x10 No matching subscribers), or for QoS 0 with `undefined` once the bytes are handed to
+   * the WebSocket. A reason code of 0x80 or more rejects (MqttError 'REJECTED').
+   */
+  publish(topic: string, payload: Payload, options?: PublishOptions, callback?: Callback<number | undefined>): Promise<number | undefined>;
+  publish(topic: string, payload: Payload, callback: Callback<number | undefined>): Promise<number | undefined>;
   request(topic: string, payload: Payload, options?: RequestOptions): Promise<PublishPacket>;
-  subscribe(filters: string | string[], options?: SubscribeOptions, handler?: MessageHandler): Promise<SubscribeResult[]>;
-  subscribe(filters: string | string[], handler: MessageHandler): Promise<SubscribeResult[]>;
-  unsubscribe(filters: string | string[]): Promise<number[]>;
+  /**
+   * A function argument is an MQTT.js-style callback(error, results), never a message
+   * handler: a subscription's own handler is `options.handler`.
+   */
+  subscribe(filters: string | string[] | SubscriptionMap, options?: SubscribeOptions, callback?: Callback<SubscribeResult[]>): Promise<SubscribeResult[]>;
+  subscribe(filters: string | string[] | SubscriptionMap, callback: Callback<SubscribeResult[]>): Promise<SubscribeResult[]>;
+  /** Resolves with the UNSUBACK reason code of each filter. */
+  unsubscribe(filters: string | string[], options?: Record<string, never>, callback?: Callback<number[]>): Promise<number[]>;
+  unsubscribe(filters: string | string[], callback: Callback<number[]>): Promise<number[]>;
   messages(filter: string, options?: SubscribeOptions): AsyncIterableIterator<{ topic: string; payload: Uint8Array; packet: PublishPacket }>;
   auth(data?: string | Uint8Array): Promise<void>;
-  end(force?: boolean, options?: EndOptions): Promise<void>;
-  end(options: EndOptions): Promise<void>;
-  endAsync(force?: boolean, options?: EndOptions): Promise<void>;
+  end(force?: boolean, options?: EndOptions, callback?: Callback<void>): Promise<void>;
+  end(force: boolean, callback: Callback<void>): Promise<void>;
+  end(options: EndOptions, callback?: Callback<void>): Promise<void>;
+  end(callback: Callback<void>): Promise<void>;
+  publishAsync: MqttClient['publish'];
+  subscribeAsync: MqttClient['subscribe'];
+  unsubscribeAsync: MqttClient['unsubscribe'];
+  endAsync: MqttClient['end'];
 }
 
-/** Loads the wasm module (done for you by connect). */
-export function init(moduleOrPath?: string | URL | Response | BufferSource | WebAssembly.Module): Promise<unknown>;
+/**
+ * Loads the wasm module (done for you by connect, from `wasmqtt_bg.wasm` beside the package's
+ * JS). Call it first to host the wasm elsewhere: a URL, or the bytes, a Response or a compiled
+ * module (or a promise of one). Only the first call counts.
+ */
+export function init(source?: string | URL | Response | BufferSource | WebAssembly.Module
+  | Promise<Response | BufferSource | WebAssembly.Module>): Promise<void>;
+/** A payload (or any bytes) as UTF-8 text: MQTT.js's `payload.toString()`. */
+export function text(payload: Uint8Array): string;
+/** A payload parsed as JSON (UTF-8): MQTT.js's `JSON.parse(payload.toString())`. */
+export function json<T = unknown>(payload: Uint8Array): T;
 /**
  * Starts connecting and returns the client at once. Never throws: bad options or URL
  * are an `error` event (MqttError 'INVALID_OPTIONS') and reject every call.
@@ -266,3 +327,15 @@ export function init(moduleOrPath?: string | URL | Response | BufferSource | Web
 export function connect(url: string, options?: ConnectOptions): MqttClient;
 /** Resolves with the client on CONNACK; rejects (and ends the client) on the first error. */
 export function connectAsync(url: string, options?: ConnectOptions): Promise<MqttClient>;
+
+/** `import mqtt from 'wasmqtt'`, as with MQTT.js. */
+declare const wasmqtt: {
+  connect: typeof connect;
+  connectAsync: typeof connectAsync;
+  init: typeof init;
+  text: typeof text;
+  json: typeof json;
+  MqttClient: typeof MqttClient;
+  MqttError: typeof MqttError;
+};
+export default wasmqtt;

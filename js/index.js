@@ -1,18 +1,61 @@
 // wasmqtt: MQTT 5.0 for the browser. A thin typed layer over the wasm client.
-import initWasm, { WasmClient } from '../pkg/wasmqtt.js';
+import { WasmClient, initSync } from '../pkg/wasmqtt.js';
 import { Connection } from './bridge.js';
-import { MqttError, bytes, connectArgs, publishArgs, subscribeArgs, endArgs } from './options.js';
+import { MqttError, bytes, read, connectArgs, publishArgs, subscribeArgs, endArgs } from './options.js';
 
 export { MqttError };
 
 let wasmReady;
 
-/** Loads the wasm module once; `connect` calls it for you. */
-export function init(moduleOrPath) {
-  wasmReady ??= initWasm({
-    module_or_path: moduleOrPath ?? new URL('../pkg/wasmqtt_bg.wasm', import.meta.url),
-  });
+/**
+ * Loads the wasm module once; `connect` calls it for you. `source`: where
+ * the wasm is (a URL) or what it is (bytes, a Response, a
+ * WebAssembly.Module, or a promise of one); by default `wasmqtt_bg.wasm`
+ * beside this module.
+ */
+export function init(source) {
+  wasmReady ??= (async () => {
+    // Under the Vite dev server, dependency pre-bundling moves this module
+    // into node_modules/.vite/deps/ but not the wasm (vitejs/vite#8427),
+    // and asking there gets index.html: the package's own copy is in
+    // node_modules/wasmqtt/pkg/.
+    let s = await (source ?? new URL('wasmqtt_bg.wasm', import.meta.url).href
+      .replace(/\.vite\/deps\/.*/, 'wasmqtt/pkg/wasmqtt_bg.wasm'));
+    if (typeof s === 'string' || s instanceof URL) s = await fetchWasm(s);
+    if (s.arrayBuffer) s = await s.arrayBuffer();
+    initSync({ module: s instanceof WebAssembly.Module ? s : await WebAssembly.compile(s) });
+  })();
   return wasmReady;
+}
+
+/** The bytes at `url`; what came back instead, in the error. */
+async function fetchWasm(url) {
+  let got;
+  try {
+    const r = await fetch(url);
+    got = `${r.status} ${r.headers.get('content-type')}`;
+    if (r.ok && !got.includes('text/html')) return r;
+  } catch (e) {
+    got = e.message;
+  }
+  throw new MqttError(`cannot load the wasm module from ${url}: got ${got}`, 'INIT_FAILED');
+}
+
+/** A payload (or any bytes) as UTF-8 text. */
+export const text = (payload) => decoder.decode(payload);
+
+/** A payload parsed as JSON (UTF-8). */
+export const json = (payload) => JSON.parse(text(payload));
+
+const decoder = new TextDecoder();
+
+/**
+ * MQTT.js-style completion callback: `callback(error)` or
+ * `callback(null, result)`, besides the promise.
+ */
+function settle(promise, callback) {
+  if (callback) promise.then((v) => callback(null, v), callback);
+  return promise;
 }
 
 /** A filter or a list of filters, as an array of strings. */
@@ -65,11 +108,13 @@ export class MqttClient {
       emit: (name, a) => (a === undefined ? this.emit(name) : this.emit(name, a)),
       message: (topic, payload, packet, filters) => this.#dispatch(topic, payload, packet, filters),
       MqttError,
+      url: String(url),
       credentials: options?.credentials,
+      WebSocket: options?.WebSocket,
     });
     this.#ready = optionsError ? Promise.reject(optionsError) : init().then(
       () => {
-        this.#conn.start((events, credentials) => new WasmClient(String(url), ...args, events, credentials));
+        this.#conn.start((...hooks) => new WasmClient(String(url), ...args, ...hooks));
         this.#watchEnvironment();
       },
       (e) => { throw asMqttError(e, 'INIT_FAILED', 'cannot load the wasm module'); },
@@ -106,6 +151,16 @@ export class MqttClient {
     return this.on(event, wrapped);
   }
 
+  removeAllListeners(event) {
+    if (event === undefined) this.#listeners.clear();
+    else this.#listeners.delete(event);
+    return this;
+  }
+
+  listenerCount(event) {
+    return this.#listeners.get(event)?.length ?? 0;
+  }
+
   emit(event, ...args) {
     const list = this.#listeners.get(event);
     if (!list?.length) {
@@ -119,9 +174,11 @@ export class MqttClient {
     return true;
   }
 
-  async publish(topic, payload, options) {
-    await this.#ready;
-    return this.#conn.publish(topic, bytes(payload ?? '', 'payload'), ...publishArgs(options));
+  /** Resolves with the PUBACK/PUBREC reason code (QoS 1/2), or undefined (QoS 0: once written). */
+  publish(topic, payload, options, callback) {
+    if (typeof options === 'function') [options, callback] = [undefined, options];
+    return settle(this.#ready.then(() => this.#conn.publish(topic, bytes(payload ?? '', 'payload'),
+      ...publishArgs(options))), callback);
   }
 
   /** Publishes with a Response Topic and Correlation Data; resolves with the response. */
@@ -131,12 +188,24 @@ export class MqttClient {
   }
 
   /**
-   * subscribe('a/+'), subscribe(['a', 'b'], { qos: 1 }), subscribe('a/#', opts, handler).
-   * Resolves with one result per filter: { topic, qos } or { topic, reasonCode } on failure.
+   * subscribe('a/+'), subscribe(['a', 'b'], { qos: 1 }), subscribe({ a: { qos: 1 } }),
+   * subscribe('a/#', { handler }). Resolves with one result per filter:
+   * { topic, qos } or { topic, reasonCode } on failure; a function argument is
+   * an MQTT.js-style callback(error, results).
    */
-  async subscribe(filters, options, handler) {
-    if (typeof options === 'function') [options, handler] = [undefined, options];
+  subscribe(filters, options, callback) {
+    if (typeof options === 'function') [options, callback] = [undefined, options];
+    // The object form: one SUBSCRIBE per filter, each with its own options.
+    const done = filters && typeof filters === 'object' && !Array.isArray(filters)
+      ? Promise.all(Object.entries(filters).map(([f, o]) => this.#subscribe(f, { ...options, ...o })))
+        .then((r) => r.flat())
+      : this.#subscribe(filters, options);
+    return settle(done, callback);
+  }
+
+  async #subscribe(filters, options) {
     const list = filterList(filters);
+    const handler = options?.handler;
     await this.#ready;
     if (handler) for (const f of list) this.#addHandler(f, handler);
     try {
@@ -150,11 +219,16 @@ export class MqttClient {
     }
   }
 
-  async unsubscribe(filters) {
-    const list = filterList(filters);
-    await this.#ready;
-    for (const f of list) this.#handlers.delete(f);
-    return this.#conn.unsubscribe(list);
+  /** Resolves with the UNSUBACK reason code of each filter. */
+  unsubscribe(filters, options, callback) {
+    if (typeof options === 'function') [options, callback] = [undefined, options];
+    return settle((async () => {
+      const list = filterList(filters);
+      read(options, '', {});
+      await this.#ready;
+      for (const f of list) this.#handlers.delete(f);
+      return this.#conn.unsubscribe(list);
+    })(), callback);
   }
 
   /**
@@ -169,7 +243,7 @@ export class MqttClient {
       queue.push({ topic, payload, packet });
       wake?.();
     };
-    const subscribed = this.subscribe(filter, options, handler);
+    const subscribed = this.#subscribe(filter, { ...options, handler });
     // A failed subscribe is reported by next(); unawaited, it is not an unhandled rejection.
     subscribed.catch(() => {});
     const client = this;
@@ -197,15 +271,20 @@ export class MqttClient {
     return this.#conn.auth(bytes(data, 'data'));
   }
 
-  /** Disconnects once in-flight messages are settled (at once with force). */
-  async end(force = false, options) {
-    if (typeof force === 'object') [force, options] = [false, force];
-    if (await this.#ready.then(() => false, () => true)) return;
-    await this.#conn.end(Boolean(force), ...endArgs(options));
-    this.#unwatch?.();
+  /**
+   * Disconnects once in-flight messages are settled (at once with force).
+   * As in MQTT.js, each argument may be left out: end(), end(true),
+   * end({ reasonCode }), end(callback), end(false, {}, callback).
+   */
+  end(...args) {
+    const callback = typeof args.at(-1) === 'function' ? args.pop() : undefined;
+    const [force, options] = typeof args[0] === 'object' ? [false, args[0]] : args;
+    return settle((async () => {
+      if (await this.#ready.then(() => false, () => true)) return;
+      await this.#conn.end(Boolean(force), ...endArgs(options));
+      this.#unwatch?.();
+    })(), callback);
   }
-
-  endAsync(force, options) { return this.end(force, options); }
 
   // Handler lists, like listener lists, are replaced, never changed.
   #addHandler(filter, handler) {
@@ -240,6 +319,12 @@ export class MqttClient {
   }
 }
 
+// MQTT.js's names for the same methods (all of them return promises).
+const methods = MqttClient.prototype;
+for (const m of ['publish', 'subscribe', 'unsubscribe', 'end']) methods[`${m}Async`] = methods[m];
+methods.addListener = methods.on;
+methods.removeListener = methods.off;
+
 /** Starts connecting and returns the client at once; bad options are an `error` event, never a throw. */
 export function connect(url, options) {
   return new MqttClient(url, options);
@@ -255,3 +340,6 @@ export function connectAsync(url, options) {
     client.once('error', onError);
   });
 }
+
+/** `import mqtt from 'wasmqtt'`, as with MQTT.js. */
+export default { connect, connectAsync, init, text, json, MqttClient, MqttError };

@@ -40,6 +40,7 @@ const MILLIS = uint(2 ** 53 - 1, 'must be a non-negative integer');
 const ZERO_TO_TWO = uint(2, 'must be 0, 1 or 2');
 const BOOL = (v, f) => (typeof v === 'boolean' ? v : fail(f, 'must be true or false'));
 const STR = (v, f) => (typeof v === 'string' ? v : fail(f, 'must be a string'));
+const FN = (v, f) => (typeof v === 'function' ? v : fail(f, 'must be a function'));
 const TOPIC = (v, f) => {
   STR(v, f);
   if (v === '') fail(f, 'topic is empty');
@@ -63,7 +64,7 @@ const PAIRS = (v, f) => {
 const join = (path, k) => (path ? `${path}.${k}` : k);
 
 /** The set fields of `o` (absent: none), each checked by `schema`; an unknown one is an error. */
-function read(o, path, schema) {
+export function read(o, path, schema) {
   const out = {};
   if (o == null) return out;
   if (typeof o !== 'object') fail(path || 'options', 'must be an object');
@@ -163,7 +164,7 @@ export function connectArgs(url, options) {
   } catch {
     problem = 'is not a valid URL';
   }
-  if (problem) fail('url', problem);
+  if (problem) throw new MqttError(`invalid url ${url}: ${problem}`, 'INVALID_URL');
   const o = read(options, '', {
     clientId: STR,
     username: STR,
@@ -180,7 +181,9 @@ export function connectArgs(url, options) {
     requeueUnacked: BOOL,
     queue: object,
     autoTopicAlias: BOOL,
-    credentials: (v, f) => (typeof v === 'function' ? v : fail(f, 'must be a function')),
+    credentials: FN,
+    // A class with the browser WebSocket's API (Node 20: `ws`'s WebSocket).
+    WebSocket: FN,
     // For tests: fixed reconnect jitter, a fraction from 0 to 1.
     randomSeed: (v, f) => (typeof v === 'number' ? v : fail(f, 'must be a number')),
   });
@@ -228,18 +231,29 @@ export function publishArgs(options, request) {
     properties(o.properties, 'properties', MESSAGE)[1], request ? o.timeout ?? 30000 : -1];
 }
 
-/** `subscribe(filters, ...subscribeArgs(options))`: the options byte and the properties. */
+const SUBSCRIBE = {
+  // A Variable Byte Integer, 0 excluded.
+  subscriptionIdentifier: [0x0b, uint(268435455, 'must be an integer from 1 to 268435455', 1)],
+  userProperties: [0x26, PAIRS],
+};
+
+/**
+ * `subscribe(filters, ...subscribeArgs(options))`: the options byte and the
+ * properties, given at the top level or, as in MQTT.js, in `properties`.
+ * `handler` is taken by the caller.
+ */
 export function subscribeArgs(options) {
   const [o, props] = properties(options, '', {
     qos: [0, ZERO_TO_TWO],
     nl: [0, BOOL],
     rap: [0, BOOL],
     rh: [0, ZERO_TO_TWO],
-    // A Variable Byte Integer, 0 excluded.
-    subscriptionIdentifier: [0x0b, uint(268435455, 'must be an integer from 1 to 268435455', 1)],
-    userProperties: [0x26, PAIRS],
+    handler: [0, FN],
+    properties: [0, object],
+    ...SUBSCRIBE,
   });
-  return [(o.qos ?? 0) | (o.nl ? 4 : 0) | (o.rap ? 8 : 0) | ((o.rh ?? 0) << 4), props];
+  return [(o.qos ?? 0) | (o.nl ? 4 : 0) | (o.rap ? 8 : 0) | ((o.rh ?? 0) << 4),
+    o.properties ? properties(o.properties, 'properties', SUBSCRIBE)[1] : props];
 }
 
 /** `end(force, ...endArgs(options))`: the reason code and the properties. */

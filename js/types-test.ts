@@ -1,5 +1,5 @@
 // Compile-time checks of the public types (run with `npm run typecheck`).
-import { connect, connectAsync, MqttError, type PublishPacket, type SubscribeResult } from './index.js';
+import mqtt, { connect, connectAsync, json, text, MqttError, type PublishPacket, type SubscribeResult } from './index.js';
 
 async function usage(): Promise<void> {
   const client = connect('ws://127.0.0.1:8080/mqtt', {
@@ -16,7 +16,7 @@ async function usage(): Promise<void> {
   });
   client.on('reconnecting', ({ attempt, delay }) => void (attempt + delay));
   client.on('error', (e: MqttError) => void e.code);
-  const results: SubscribeResult[] = await client.subscribe('sensor/+/temp', { qos: 1, rh: 1 }, (_t, p) => p.byteLength);
+  const results: SubscribeResult[] = await client.subscribe('sensor/+/temp', { qos: 1, rh: 1, handler: (_t, p) => p.byteLength });
   for (const r of results) if ('qos' in r) void r.qos;
   await client.publish('a', new Uint8Array([1, 2]), { qos: 2, properties: { contentType: 'bin' } });
   const reply: PublishPacket = await client.request('devices/1/cmd', 'reboot', { timeout: 5000 });
@@ -25,6 +25,27 @@ async function usage(): Promise<void> {
   await client.end({ reasonCode: 0 });
   const c2 = await connectAsync('ws://x', { protocolVersion: 4 });
   void c2.metrics?.roundTripTime;
+  // MQTT.js-style calls.
+  client.subscribe({ 'a/#': { qos: 1 }, b: { qos: 0 } }, (err, granted) => void [err?.code, granted?.length]);
+  client.subscribe('a', { qos: 1, properties: { subscriptionIdentifier: 3, userProperties: { k: 'v' } } });
+  client.publish('a', 'b', { qos: 1 }, (err) => void err);
+  client.unsubscribe('a', (err, codes) => void [err, codes]);
+  client.end(false, {}, () => {});
+  client.end(() => {});
+  await client.publishAsync('a', 'b');
+  client.addListener('message', (_t, payload, packet) => {
+    const doc = json<{ v: number }>(payload);
+    const tag = packet.properties?.userProperties?.tag;
+    void [doc.v, text(payload), tag];
+  });
+  void client.listenerCount('message');
+  client.removeAllListeners();
+  const c3 = mqtt.connect('ws://x');
+  c3.on('error', (e) => {
+    if (e.code === 'CONNECT_FAILED' || e.code === 'INVALID_URL') return;
+    // @ts-expect-error a misspelt code does not compile
+    if (e.code === 'CONECTION_LOST') return;
+  });
   // @ts-expect-error QoS 3 does not exist
   await client.publish('a', 'b', { qos: 3 });
   // @ts-expect-error unknown event

@@ -9,6 +9,7 @@
 #                           (Argon2) and WASMQTT_SCRAM_USER /
 #                           WASMQTT_SCRAM_PASSWORD (SCRAM-SHA-256)
 #   WASMQTT_MOSQUITTO_WS    ws:// URL of mosquitto
+#   WASMQTT_AEDES_WS        ws:// URL of aedes (npm; MQTT 3.1.1 only)
 # and stops them all when the shell exits.
 
 # shellcheck source=scripts/processes.sh
@@ -93,3 +94,17 @@ if ((!mq_up)); then
     exit 1
 fi
 export WASMQTT_MOSQUITTO_WS="ws://127.0.0.1:$mq_ws"
+
+# aedes (npm), a broker we did not write; MQTT 3.1.1 only.
+node tests/brokers/aedes.mjs > "$BROKER_DIR/aedes.out" 2> "$BROKER_DIR/aedes.err" &
+BROKER_PIDS+=($!)
+for _ in $(seq 100); do
+    grep -q '^LISTENING' "$BROKER_DIR/aedes.out" 2>/dev/null && break
+    sleep 0.1
+done
+aedes_line=$(grep '^LISTENING' "$BROKER_DIR/aedes.out") || {
+    cat "$BROKER_DIR/aedes.err" >&2
+    echo "aedes did not start" >&2
+    exit 1
+}
+export WASMQTT_AEDES_WS="ws://${aedes_line#*ws=}/mqtt"

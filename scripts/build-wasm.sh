@@ -40,10 +40,11 @@ node scripts/minify-names.mjs pkg/wasmqtt_bg.wasm pkg/wasmqtt.js
 node_modules/.bin/esbuild pkg/wasmqtt.js --minify --format=esm --log-level=warning \
     --allow-overwrite --outfile=pkg/wasmqtt.js
 # What the package ships: the JS API, option checks and glue as one
-# minified module. Its `new URL('../pkg/wasmqtt_bg.wasm', import.meta.url)`
-# still points at the wasm from pkg/, and bundlers follow that pattern.
+# minified module, which finds the wasm beside itself; bundlers follow its
+# `new URL('wasmqtt_bg.wasm', import.meta.url)`. Node's entry imports it.
 node_modules/.bin/esbuild js/index.js --bundle --minify --format=esm \
     --log-level=warning --outfile=pkg/index.js
+cp js/node.js pkg/node.js
 # terser's second compress pass takes another ~3 % off what esbuild left.
 node_modules/.bin/terser pkg/index.js --module --compress passes=2 --mangle \
     --output pkg/index.js

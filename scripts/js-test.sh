@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 wasm=pkg/wasmqtt_bg.wasm
 if [[ ! -f $wasm || ! -f pkg/wasmqtt.js ]] ||
-    [[ -n $(find src crates/codec crates/session Cargo.toml Cargo.lock -newer "$wasm" -print -quit) ]]; then
+    [[ -n $(find src crates/codec crates/session js Cargo.toml Cargo.lock -newer "$wasm" -print -quit) ]]; then
     echo "pkg/ is missing or older than the sources: building the wasm"
     bash scripts/build-wasm.sh
 fi

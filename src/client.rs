@@ -47,18 +47,21 @@ impl WasmClient {
     /// Starts connecting to `url`. `options` is what `connectArgs` in
     /// `js/options.js` makes of the URL and the options (it checks both);
     /// `events` takes the records of each turn; `credentials`, if given,
-    /// is called before each connect. Options the codec refuses throw an
+    /// is called before each connect; `socket()` opens a WebSocket to `url`.
+    /// Options the codec refuses throw an
     /// error record (a `Uint8Array`).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        url: String,
+        url: JsValue,
         options: Array,
         events: Function,
         credentials: Option<Function>,
+        socket: Function,
     ) -> Result<WasmClient, JsValue> {
         let hooks = Hooks {
             events,
             credentials,
+            socket,
         };
         let options = match options::connect(&options) {
             Ok(o) => o,

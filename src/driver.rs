@@ -45,6 +45,8 @@ pub(crate) struct Hooks {
     pub(crate) events: Function,
     /// `async () => [username, password]`, called before each connect.
     pub(crate) credentials: Option<Function>,
+    /// `() => WebSocket` for the URL: the subprotocol and the implementation.
+    pub(crate) socket: Function,
 }
 
 /// What a `credentials` provider resolved with; absent fields stay as they were.
@@ -78,7 +80,8 @@ pub(crate) type Finish = Box<dyn FnOnce(&mut Driver)>;
 
 pub(crate) struct Driver {
     pub(crate) session: Session,
-    url: String,
+    /// The broker's URL, only for messages: kept as the JS string.
+    url: JsValue,
     socket: Option<Socket>,
     timer: Option<(Millis, Timeout)>,
     /// JS ids of commands by session token; tokens only grow, so this stays sorted.
@@ -117,6 +120,8 @@ pub(crate) struct Driver {
     gave_up: Option<Error>,
     /// Why the transport could not be opened, for the error event.
     open_failure: Option<Error>,
+    /// The current socket has opened.
+    opened: bool,
     /// The server's last AUTH asked us to continue: the next `auth()`
     /// answers it (Continue authentication) rather than starting a
     /// re-authentication.
@@ -150,6 +155,7 @@ fn drive_and_emit(shared: &Shared) {
 
 impl SocketEvents for Driver {
     fn on_open(&mut self) {
+        self.opened = true;
         if let Err(e) = self.session.connect(now()) {
             self.fail_all(&Error::from(e));
         }
@@ -160,13 +166,21 @@ impl SocketEvents for Driver {
     }
 
     fn on_close(&mut self) {
+        if !self.opened {
+            // Refused, wrong path, subprotocol not accepted: browsers do
+            // not say which, so the error names the URL.
+            self.open_failure = Some(Error::new(
+                "CONNECT_FAILED",
+                describe_failure("cannot open a WebSocket to ", &self.url),
+            ));
+        }
         self.socket = None;
         self.session.handle_connection_lost(now());
     }
 }
 
 impl Driver {
-    pub(crate) fn new(session: Session, url: String, hooks: Hooks) -> Shared {
+    pub(crate) fn new(session: Session, url: JsValue, hooks: Hooks) -> Shared {
         Rc::new_cyclic(|me| {
             RefCell::new(Self {
                 session,
@@ -192,6 +206,7 @@ impl Driver {
                 stopped: false,
                 gave_up: None,
                 open_failure: None,
+                opened: false,
                 auth_challenge: false,
             })
         })
@@ -240,21 +255,18 @@ impl Driver {
     }
 
     fn open_socket(&mut self) {
-        let protocol = match self.session.protocol_version() {
-            ProtocolVersion::V311 => "mqttv3.1",
-            _ => "mqtt",
-        };
+        self.opened = false;
         let me = self.me.clone();
         let deliver = move |event: &dyn Fn(&mut dyn SocketEvents)| {
             if let Some(shared) = me.upgrade() {
                 with_driver(&shared, |d| event(d));
             }
         };
-        match Socket::open(&self.url, protocol, deliver) {
+        match Socket::open(&self.hooks.socket, deliver) {
             Ok(socket) => self.socket = Some(socket),
             Err(e) => {
                 self.open_failure = Some(Error::new(
-                    "CONNECTION_LOST",
+                    "CONNECT_FAILED",
                     describe_failure("cannot open the WebSocket: ", &e),
                 ));
                 self.session.handle_connection_lost(now());

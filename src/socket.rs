@@ -1,8 +1,10 @@
-//! The browser WebSocket: binary frames, subprotocol `mqtt`; its event
-//! handlers live exactly as long as this value, and dropping it closes it.
+//! A WebSocket (the browser's, or any with its API): binary frames; its
+//! event handlers live exactly as long as this value, and dropping it
+//! closes it. JS makes it, so the subprotocol and the implementation are
+//! chosen there.
 
 use alloc::vec::Vec;
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::{ArrayBuffer, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
@@ -23,13 +25,15 @@ pub(crate) struct Socket {
 }
 
 impl Socket {
-    /// Opens `url`; `deliver` runs each event against the owner.
+    /// Opens one with `make()`; `deliver` runs each event against the owner.
     pub(crate) fn open(
-        url: &str,
-        protocol: &str,
+        make: &Function,
         deliver: impl Fn(&dyn Fn(&mut dyn SocketEvents)) + Clone + 'static,
     ) -> Result<Self, JsValue> {
-        let ws = WebSocket::new_with_str(url, protocol)?;
+        // `call1` rather than `call0`: the client imports that one already.
+        let ws: WebSocket = make
+            .call1(&JsValue::NULL, &JsValue::UNDEFINED)?
+            .unchecked_into();
         ws.set_binary_type(BinaryType::Arraybuffer);
         let d = deliver.clone();
         let on_open = Callback::new(move |_| d(&|s| s.on_open()));

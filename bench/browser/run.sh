@@ -56,6 +56,8 @@ if ((profile)); then
     node_modules/.bin/wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int \
         --enable-sign-ext --enable-mutable-globals --strip-producers \
         "$site/wasmqtt/pkg/wasmqtt_bg.wasm" -o "$site/wasmqtt/pkg/wasmqtt_bg.wasm"
+    # js/index.js looks for the wasm beside itself.
+    cp "$site/wasmqtt/pkg/wasmqtt_bg.wasm" "$site/wasmqtt/js/"
     args=(--site "$ROOT/$site")
 fi
 

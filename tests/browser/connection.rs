@@ -447,17 +447,21 @@ async fn operations_after_end_are_rejected_and_end_is_idempotent() {
 }
 
 #[wasm_bindgen_test]
-async fn an_unreachable_broker_is_connection_lost_then_retried() {
-    // A server that does not speak WebSocket: the browser's WebSocket fails.
+async fn an_unreachable_broker_is_connect_failed_then_retried() {
+    // A server that does not speak WebSocket: the browser's WebSocket never
+    // opens, which is not a lost connection; the error names the URL.
+    let url = not_websocket();
     let c = TestClient::new(
-        &not_websocket(),
+        &url,
         obj(&[(
             "reconnect",
             obj(&[("initialDelay", n(10.0)), ("maxAttempts", n(2.0))]),
         )]),
     );
     let error = c.event("error").await;
-    assert_eq!(string(&error, "code").as_deref(), Some("CONNECTION_LOST"));
+    assert_eq!(string(&error, "code").as_deref(), Some("CONNECT_FAILED"));
+    let message = string(&error, "message").unwrap_or_default();
+    assert!(message.contains(&url), "{message}");
     c.event("reconnecting").await;
     c.event("reconnect").await;
     // Two retries, then it gives up: three failures in all.
@@ -476,9 +480,15 @@ async fn an_unreachable_broker_is_connection_lost_then_retried() {
 }
 
 #[wasm_bindgen_test]
-async fn a_bad_url_is_invalid_options() {
+async fn a_bad_url_is_invalid_url() {
     for url in ["not a url", "ftp://127.0.0.1/mqtt", "", "ws://"] {
         let e = TestClient::try_new(url, obj(&[])).err().expect(url);
-        assert_invalid_options(&e, "url", url);
+        assert_eq!(
+            string(&e, "code").as_deref(),
+            Some("INVALID_URL"),
+            "{url}: {e:?}"
+        );
+        let message = string(&e, "message").unwrap_or_default();
+        assert!(message.starts_with("invalid url"), "{url}: {message}");
     }
 }

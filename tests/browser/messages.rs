@@ -107,7 +107,10 @@ async fn properties_round_trip(url: String) {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    assert_eq!(got, want, "user properties in order, repeats kept");
+    assert_eq!(
+        got, want,
+        "user properties by key in first-seen order, repeats kept"
+    );
     assert_eq!(m.payload, br#"{"x":1}"#);
 
     // payloadFormatIndicator false is "unspecified", sent as 0.

@@ -270,14 +270,26 @@ pub fn to_bytes(v: &JsValue) -> Vec<u8> {
 
 /// `[[k, v], ...]` back into Rust.
 pub fn from_pairs(v: &JsValue) -> Vec<(String, String)> {
-    Array::from(v)
+    // Received User Properties are `{ key: value }`, a repeated key's
+    // values as an array.
+    // The object has no prototype, so it is not `instanceof Object`.
+    if !v.is_object() {
+        return Vec::new();
+    }
+    Object::entries(v.unchecked_ref())
         .iter()
-        .map(|p| {
-            let p = Array::from(&p);
-            (
-                p.get(0).as_string().unwrap_or_default(),
-                p.get(1).as_string().unwrap_or_default(),
-            )
+        .flat_map(|entry| {
+            let entry = Array::from(&entry);
+            let key = entry.get(0).as_string().unwrap_or_default();
+            let value = entry.get(1);
+            let values: Vec<JsValue> = if Array::is_array(&value) {
+                Array::from(&value).iter().collect()
+            } else {
+                vec![value]
+            };
+            values
+                .into_iter()
+                .map(move |v| (key.clone(), v.as_string().unwrap_or_default()))
         })
         .collect()
 }
@@ -432,15 +444,25 @@ impl TestClient {
             ("emit", emit.as_ref().clone()),
             ("message", message.as_ref().clone()),
             ("MqttError", error_class().into()),
+            ("url", s(url)),
         ];
         hooks.extend(extra.iter().cloned());
         let args = connect_args(url, &options)?;
         let connection = Connection::new(&obj(&hooks));
         let url = url.to_owned();
         let create = Closure::once_into_js(
-            move |events: Function, credentials: Option<Function>| -> Result<JsValue, JsValue> {
-                WasmClient::new(url, args.get(0).unchecked_into(), events, credentials)
-                    .map(JsValue::from)
+            move |events: Function,
+                  credentials: Option<Function>,
+                  socket: Function|
+                  -> Result<JsValue, JsValue> {
+                WasmClient::new(
+                    url.as_str().into(),
+                    args.get(0).unchecked_into(),
+                    events,
+                    credentials,
+                    socket,
+                )
+                .map(JsValue::from)
             },
         );
         connection.start(create.unchecked_ref())?;

@@ -1,4 +1,4 @@
-// The npm package's JS API (js/index.js) in headless Chromium, against
+// The npm package's JS API (pkg/index.js, built from js/) in headless Chromium, against
 // wasmqtt-broker and mosquitto. Run through scripts/js-test.sh.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,7 +102,7 @@ describe('connecting', () => {
     });
     for (const [what, field] of [
       ['event', 'keepalive'], ['publish', 'keepalive'], ['async', 'will.topic'],
-      ['typo', 'clientID'], ['password', 'password'], ['url', 'url'],
+      ['typo', 'clientID'], ['password', 'password'],
     ]) {
       const e = r[what];
       assert.equal(e.isMqttError, true, `${what}: ${JSON.stringify(e)}`);
@@ -110,6 +110,9 @@ describe('connecting', () => {
       assert.equal(e.code, 'INVALID_OPTIONS', `${what}: ${JSON.stringify(e)}`);
       assert.match(e.message, new RegExp(field.replace('.', '\\.')), what);
     }
+    assert.equal(r.url.isMqttError, true);
+    assert.equal(r.url.code, 'INVALID_URL', JSON.stringify(r.url));
+    assert.match(r.url.message, /http\/\/nope/);
   });
 
   test('refused credentials reject connectAsync and do not loop; good ones connect', async () => {
@@ -154,7 +157,7 @@ describe('messages', () => {
       const client = await connectAsync(broker);
       const t = topic('payloads');
       const box = inbox();
-      const granted = await client.subscribe(t, { qos: 1 }, box.handler);
+      const granted = await client.subscribe(t, { qos: 1, handler: box.handler });
       const onMessage = within(new Promise((r) => client.once('message', (...args) => r(args))), 'a message event');
       const acks = [
         await client.publish(t, 'héllo ✓', { qos: 1 }),
@@ -202,7 +205,7 @@ describe('messages', () => {
       const client = await connectAsync(mosquitto);
       const t = topic('props');
       const box = inbox();
-      await client.subscribe(t, { qos: 1 }, box.handler);
+      await client.subscribe(t, { qos: 1, handler: box.handler });
       await client.publish(t, '{}', {
         qos: 1,
         properties: {
@@ -224,7 +227,8 @@ describe('messages', () => {
     assert.equal(r.contentType, 'application/json');
     assert.equal(r.responseTopic, 'r/t');
     assert.equal(r.correlationData, 'abc');
-    assert.deepEqual(r.userProperties, [['a', '1'], ['b', '2'], ['b', '3']]);
+    // Received as MQTT.js gives them: an object, a repeated key's values as an array.
+    assert.deepEqual({ ...r.userProperties }, { a: '1', b: ['2', '3'] });
     assert.equal(r.payload, '{}');
   });
 
@@ -236,8 +240,8 @@ describe('messages', () => {
       const base = topic('handlers');
       const a = inbox();
       const b = inbox();
-      await client.subscribe(`${base}/a`, { qos: 1 }, a.handler);
-      await client.subscribe([`${base}/b`, `${base}/c`], b.handler);
+      await client.subscribe(`${base}/a`, { qos: 1, handler: a.handler });
+      await client.subscribe([`${base}/b`, `${base}/c`], { handler: b.handler });
       await client.publish(`${base}/a`, '1', { qos: 1 });
       await client.publish(`${base}/b`, '2', { qos: 1 });
       await client.publish(`${base}/c`, '3', { qos: 1 });
@@ -268,8 +272,8 @@ describe('messages', () => {
       const t = topic('throw');
       const box = inbox();
       client.on('message', () => { throw new Error('listener boom'); });
-      await client.subscribe(t, () => { throw new Error('handler boom'); });
-      await client.subscribe(t, box.handler);
+      await client.subscribe(t, { handler: () => { throw new Error('handler boom'); } });
+      await client.subscribe(t, { handler: box.handler });
       await client.publish(t, 'x');
       const m = await box.take();
       await client.end();
@@ -339,10 +343,10 @@ describe('messages', () => {
       const { topic, text, describe } = window.h;
       const service = topic('svc');
       const responder = await connectAsync(broker);
-      await responder.subscribe(service, { qos: 1 }, (_t, payload, packet) => {
+      await responder.subscribe(service, { qos: 1, handler: (_t, payload, packet) => {
         const { responseTopic, correlationData } = packet.properties;
         responder.publish(responseTopic, `pong:${text(payload)}`, { qos: 1, properties: { correlationData } });
-      });
+      } });
       const requester = await connectAsync(broker);
       const replies = await Promise.all(['a', 'b', 'c'].map((p) =>
         requester.request(service, p, { qos: 1, timeout: 5000 })));
@@ -382,7 +386,7 @@ describe('messages', () => {
       const client = await connectAsync(broker);
       const t = topic('metrics');
       const box = inbox();
-      await client.subscribe(t, { qos: 2 }, box.handler);
+      await client.subscribe(t, { qos: 2, handler: box.handler });
       for (const qos of [0, 1, 2]) await client.publish(t, 'x', { qos });
       for (let i = 0; i < 3; i++) await box.take();
       const m = client.metrics;
@@ -454,7 +458,7 @@ describe('events and ending', () => {
       const wills = topic('will');
       const watcher = await connectAsync(broker);
       const box = inbox();
-      await watcher.subscribe(`${wills}/#`, { qos: 1 }, box.handler);
+      await watcher.subscribe(`${wills}/#`, { qos: 1, handler: box.handler });
       const polite = await connectAsync(broker, { will: { topic: `${wills}/polite`, payload: 'bye' } });
       await polite.end();
       const id = `js-rude-${Math.random().toString(36).slice(2)}`;
@@ -500,7 +504,7 @@ describe('events and ending', () => {
       const t = topic('resume');
       const sub = await connectAsync(broker);
       const box = inbox();
-      await sub.subscribe(t, { qos: 2 }, box.handler);
+      await sub.subscribe(t, { qos: 2, handler: box.handler });
       const id = `js-resume-${Math.random().toString(36).slice(2)}`;
       const client = await connectAsync(broker, {
         clientId: id, clean: false, properties: { sessionExpiryInterval: 60 },

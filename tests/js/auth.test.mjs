@@ -63,7 +63,7 @@ test('SCRAM-SHA-256 at connect, then re-authentication', async () => {
     // Still connected and working.
     const t = topic('scram');
     const box = inbox();
-    await client.subscribe(t, box.handler);
+    await client.subscribe(t, { handler: box.handler });
     await client.publish(t, 'authenticated');
     const m = await box.take();
     const connected = client.connected;

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 import { brokers, launch, open } from './support/browser.mjs';
@@ -48,7 +48,8 @@ const topic = 'test/vite/' + Math.random().toString(36).slice(2);
 
 async function main() {
   const client = await connectAsync(params.get('broker'));
-  const got = new Promise((resolve) => client.subscribe(topic, { qos: 1 }, (t, payload) => resolve(new TextDecoder().decode(payload))));
+  const got = new Promise((resolve) => client.on('message', (t, payload) => resolve(new TextDecoder().decode(payload))));
+  await client.subscribe(topic, { qos: 1 });
   await client.publish(topic, 'built with vite', { qos: 1 });
   const payload = await got;
   const bad = await client.publish(topic, 'x', { qos: 5 }).catch((e) => e);
@@ -71,42 +72,69 @@ client.on('message', (_t: string, _p: Uint8Array, packet: PublishPacket) => void
 export const results: Promise<SubscribeResult[]> = client.subscribe('a/+', { qos: 1 });
 `;
 
+let installed;
+
+/** Packs the package and installs it into a fresh Vite project, once. */
+function viteApp() {
+  installed ??= (async () => {
+    // 1. Pack: exactly the files the package needs.
+    const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], root));
+    const files = packed[0].files.map((f) => f.path).sort();
+    const tarball = join(dir, packed[0].filename);
+
+    // 2. A fresh Vite project that depends on the tarball, without a config file.
+    const app = join(dir, 'app');
+    await mkdir(app);
+    const { version: viteVersion } = JSON.parse(await readFile(join(root, 'node_modules/vite/package.json'), 'utf8'));
+    const { version: tsVersion } = JSON.parse(await readFile(join(root, 'node_modules/typescript/package.json'), 'utf8'));
+    await writeFile(join(app, 'package.json'), JSON.stringify({
+      name: 'wasmqtt-vite-check',
+      private: true,
+      type: 'module',
+      scripts: { build: 'vite build', dev: 'vite' },
+      dependencies: { wasmqtt: `file:${tarball}` },
+      devDependencies: { vite: viteVersion, typescript: tsVersion },
+    }, null, 2));
+    await writeFile(join(app, 'index.html'),
+      '<!doctype html><meta charset="utf-8"><title>vite app</title><link rel="icon" href="data:,">'
+      + '<script type="module" src="/main.js"></script>\n');
+    await writeFile(join(app, 'main.js'), APP);
+    await writeFile(join(app, 'typed.ts'), TYPED);
+    await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'es2022', module: 'es2022', moduleResolution: 'bundler', lib: ['es2022', 'dom'],
+        strict: true, noEmit: true, skipLibCheck: false,
+      },
+      files: ['typed.ts'],
+    }));
+    // The registry packages come from the npm cache the repo's install filled.
+    await npm(['install', '--prefer-offline'], app);
+    return { app, files };
+  })();
+  return installed;
+}
+
+/** Runs the app's page at `url` in Chromium and checks what it reports. */
+async function runsInChromium(url) {
+  const page = await open(browser, `${url}/?broker=${encodeURIComponent(env.broker)}`);
+  const missing = [];
+  page.on('response', (r) => { if (r.status() >= 400) missing.push(`${r.status()} ${r.url()}`); });
+  await page.waitForFunction(() => window.result, null, { timeout: 15000 });
+  const result = await page.evaluate(() => window.result);
+  assert.equal(result.ok, true, result.error);
+  assert.equal(result.payload, 'built with vite');
+  assert.equal(result.badIsMqttError, true);
+  assert.equal(result.badCode, 'INVALID_OPTIONS');
+  assert.deepEqual(page.problems, [], missing.join(', '));
+  await page.close();
+}
+
 test('npm pack → install into a Vite 7 project → vite build → runs in Chromium', async () => {
-  // 1. Pack: exactly the files the package needs.
-  const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', dir], root));
-  const files = packed[0].files.map((f) => f.path).sort();
-  for (const f of ['pkg/index.js', 'pkg/wasmqtt_bg.wasm', 'js/index.d.ts', 'package.json']) {
+  const { app, files } = await viteApp();
+  for (const f of ['pkg/index.js', 'pkg/node.js', 'pkg/wasmqtt_bg.wasm', 'js/index.d.ts', 'package.json']) {
     assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
   }
   assert.ok(files.every((f) => !f.startsWith('src/') && !f.startsWith('tests/') && !f.startsWith('crates/')), files.join(', '));
-  const tarball = join(dir, packed[0].filename);
-
-  // 2. A fresh Vite project that depends on the tarball.
-  const app = join(dir, 'app');
-  await mkdir(app);
-  const { version: viteVersion } = JSON.parse(await readFile(join(root, 'node_modules/vite/package.json'), 'utf8'));
-  const { version: tsVersion } = JSON.parse(await readFile(join(root, 'node_modules/typescript/package.json'), 'utf8'));
-  await writeFile(join(app, 'package.json'), JSON.stringify({
-    name: 'wasmqtt-vite-check',
-    private: true,
-    type: 'module',
-    scripts: { build: 'vite build' },
-    dependencies: { wasmqtt: `file:${tarball}` },
-    devDependencies: { vite: viteVersion, typescript: tsVersion },
-  }, null, 2));
-  await writeFile(join(app, 'index.html'),
-    '<!doctype html><meta charset="utf-8"><title>vite app</title><script type="module" src="/main.js"></script>\n');
-  await writeFile(join(app, 'main.js'), APP);
-  await writeFile(join(app, 'typed.ts'), TYPED);
-  await writeFile(join(app, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'es2022', module: 'es2022', moduleResolution: 'bundler', lib: ['es2022', 'dom'],
-      strict: true, noEmit: true, skipLibCheck: false,
-    },
-    files: ['typed.ts'],
-  }));
-  // The registry packages come from the npm cache the repo's install filled.
-  await npm(['install', '--prefer-offline'], app);
 
   // 3. Types resolve from the installed package.
   await run(join(app, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: app });
@@ -119,13 +147,19 @@ test('npm pack → install into a Vite 7 project → vite build → runs in Chro
 
   // 5. Serve the build and run it.
   server = await serve(join(app, 'dist'));
-  const page = await open(browser, `${server.url}/?broker=${encodeURIComponent(env.broker)}`);
-  await page.waitForFunction(() => window.result, null, { timeout: 15000 });
-  const result = await page.evaluate(() => window.result);
-  assert.equal(result.ok, true, result.error);
-  assert.equal(result.payload, 'built with vite');
-  assert.equal(result.badIsMqttError, true);
-  assert.equal(result.badCode, 'INVALID_OPTIONS');
+  await runsInChromium(server.url);
   assert.ok(server.requests.includes(`/assets/${wasm}`), server.requests.join(', '));
-  assert.deepEqual(page.problems, []);
+});
+
+test('the same project under the Vite dev server, with no configuration', async () => {
+  // Dependency pre-bundling moves the package's JS into node_modules/.vite/deps.
+  const { app } = await viteApp();
+  const { createServer } = await import(pathToFileURL(join(app, 'node_modules/vite/dist/node/index.js')).href);
+  const dev = await createServer({ root: app, logLevel: 'warn', server: { host: '127.0.0.1', port: 0 } });
+  try {
+    await dev.listen();
+    await runsInChromium(dev.resolvedUrls.local[0].replace(/\/$/, ''));
+  } finally {
+    await dev.close();
+  }
 });

@@ -49,7 +49,7 @@ test('a module worker connects, subscribes, publishes and receives', async () =>
   assert.match(r.clientId, /^worker-/);
   assert.deepEqual(page.problems, []);
   // The worker fetched the package and its wasm itself.
-  for (const path of ['/js/index.js', '/pkg/wasmqtt.js', '/pkg/wasmqtt_bg.wasm']) {
+  for (const path of ['/pkg/index.js', '/pkg/wasmqtt_bg.wasm']) {
     assert.ok(server.requests.includes(path), `${path} was not requested`);
   }
 });

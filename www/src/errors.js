@@ -38,6 +38,7 @@ export function describeError(error, { url, everConnected }) {
         settings: true,
       };
     }
+    case 'CONNECT_FAILED':
     case 'CONNECTION_LOST':
       return everConnected
         ? { title: 'Lost the connection to the broker.', body: 'Reconnecting with backoff…', settings: false }

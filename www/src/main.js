@@ -78,10 +78,10 @@ function start() {
   }));
 
   const prefix = settings.prefix;
-  c.subscribe(`${prefix}/+/telemetry`, { qos: 0 }, live(onTelemetry))
+  c.subscribe(`${prefix}/+/telemetry`, { qos: 0, handler: live(onTelemetry) })
     .then(live((r) => checkGranted(r)))
     .catch(live(showError));
-  c.subscribe(`${prefix}/+/status`, { qos: 1 }, live(onStatus))
+  c.subscribe(`${prefix}/+/status`, { qos: 1, handler: live(onStatus) })
     .then(live((r) => checkGranted(r)))
     .catch(live(showError));
 }

@@ -203,7 +203,7 @@ test('an unreachable broker gets an explanation, not a blank page', async () => 
   const banner = p.locator('#banner');
   await banner.waitFor({ state: 'visible', timeout: LIVE_MS });
   assert.match(await banner.textContent(), new RegExp(`Cannot reach the broker at ${url.replace(/[/.]/g, '\\$&')}`));
-  assert.equal(await banner.getAttribute('data-code'), 'CONNECTION_LOST');
+  assert.equal(await banner.getAttribute('data-code'), 'CONNECT_FAILED');
   // It keeps trying, and says when the next attempt is.
   await p.locator('#conn[data-state="reconnecting"]').waitFor({ timeout: LIVE_MS });
   assert.match(await p.locator('#conn-detail').textContent(), /attempt \d+ in \d+\.\d s/);

@@ -204,9 +204,7 @@ impl Session {
             State::Connected { since } => {
                 let ping = match self.ping_sent {
                     Some(sent) => Some(sent.saturating_add(self.ping_timeout())),
-                    None if self.keep_alive > 0 => {
-                        Some(self.last_sent.saturating_add(self.keep_alive))
-                    }
+                    None if self.keep_alive > 0 => Some(self.ping_due()),
                     None => None,
                 };
                 let reset = (self.attempt > 0).then(|| since.saturating_add(self.backoff_reset()));
@@ -243,9 +241,7 @@ impl Session {
                     Some(sent) if now >= sent.saturating_add(self.ping_timeout()) => {
                         self.close(now, ConnectionError::KeepAliveTimeout);
                     }
-                    None if self.keep_alive > 0
-                        && now >= self.last_sent.saturating_add(self.keep_alive) =>
-                    {
+                    None if self.keep_alive > 0 && now >= self.ping_due() => {
                         // [MQTT-3.1.2-20]: a PINGREQ when nothing else was sent.
                         Packet::encode_ping_request(&mut self.tx);
                         self.sent_packet(now);
@@ -492,6 +488,16 @@ impl Session {
     pub(crate) fn sent_packet(&mut self, now: Millis) {
         self.metrics.packets_out += 1;
         self.last_sent = now;
+    }
+
+    /// When to send PINGREQ: a tenth of Keep Alive (at most 1 s) before it
+    /// runs out, so a timer that fires late (browsers: a few ms, 1 s in a
+    /// background tab) still keeps the gap within Keep Alive (section
+    /// 3.1.2.10).
+    fn ping_due(&self) -> Millis {
+        let margin = (self.keep_alive / 10).min(1_000);
+        self.last_sent
+            .saturating_add(self.keep_alive.saturating_sub(margin))
     }
 
     fn ping_timeout(&self) -> Millis {

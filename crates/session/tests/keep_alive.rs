@@ -6,6 +6,13 @@ use common::*;
 use wasmqtt_codec::{ConnAck, Packet, ProtocolVersion, QoS};
 use wasmqtt_session::{ConnectionError, Event, Millis, Options};
 
+/// When PINGREQ is due after a silence, in ms: Keep Alive less a tenth
+/// of it, at most 1 s, the margin for timers that fire late.
+fn due(keep_alive: u16) -> Millis {
+    let k = Millis::from(keep_alive) * 1000;
+    k - (k / 10).min(1_000)
+}
+
 fn options(keep_alive: u16) -> Options {
     Options {
         keep_alive,
@@ -30,9 +37,10 @@ fn pings_within(peer: &mut Peer, ms: Millis) -> Vec<Millis> {
 }
 
 #[test]
-fn pingreq_exactly_after_a_keep_alive_of_silence() {
-    // [MQTT-3.1.2-20]: a PINGREQ when nothing else was sent for Keep Alive,
-    // in both protocol versions; each PINGRESP starts the next interval.
+fn pingreq_after_a_keep_alive_of_silence() {
+    // [MQTT-3.1.2-20]: a PINGREQ when nothing else was sent for Keep Alive
+    // (less the margin), in both protocol versions; each PINGRESP starts
+    // the next interval.
     for version in [ProtocolVersion::V5, ProtocolVersion::V311] {
         let mut peer = Peer::new(Options {
             protocol_version: version,
@@ -40,9 +48,58 @@ fn pingreq_exactly_after_a_keep_alive_of_silence() {
             ..options(10)
         });
         peer.connect();
-        assert_eq!(pings_within(&mut peer, 35_000), [10_000, 20_000, 30_000]);
+        assert_eq!(pings_within(&mut peer, 35_000), [9_000, 18_000, 27_000]);
         assert!(peer.events().is_empty());
         assert!(peer.session.is_connected());
+    }
+}
+
+/// Runs `rounds` keep-alive intervals with a timer that fires `late` ms
+/// after `poll_timeout` asks, as browser timers do, answering each PINGREQ;
+/// returns the gaps between consecutive packets sent (CONNECT first).
+fn idle_gaps_with_late_timer(peer: &mut Peer, late: Millis, rounds: usize) -> Vec<Millis> {
+    let mut last = peer.now;
+    let mut gaps = Vec::new();
+    while gaps.len() < rounds {
+        let at = peer
+            .session
+            .poll_timeout()
+            .expect("keep alive arms a timer");
+        peer.now = at + late;
+        peer.session.handle_timeout(peer.now);
+        let sent = peer.sent();
+        if sent.is_empty() {
+            continue;
+        }
+        assert_eq!(sent, [Packet::PingReq]);
+        gaps.push(peer.now - last);
+        last = peer.now;
+        peer.send(Packet::PingResp);
+    }
+    gaps
+}
+
+#[test]
+fn a_late_timer_still_pings_within_keep_alive() {
+    // Section 3.1.2.10: the gap between control packets the client sends
+    // must not exceed Keep Alive. Browser timers fire a few ms late (a
+    // second in a background tab), so the PINGREQ is due before that.
+    for (keep_alive, late) in [(2, 6), (10, 3), (60, 1_000), (1, 50)] {
+        let mut peer = Peer::new(options(keep_alive));
+        peer.connect();
+        let limit = Millis::from(keep_alive) * 1000;
+        for gap in idle_gaps_with_late_timer(&mut peer, late, 3) {
+            assert!(
+                gap <= limit,
+                "keep alive {keep_alive} s, late {late} ms: gap {gap} ms"
+            );
+        }
+    }
+    // The Server Keep Alive replaces ours, margin included.
+    let mut peer = Peer::new(options(60));
+    peer.connect_with(connack_with(|p| p.server_keep_alive = Some(10)));
+    for gap in idle_gaps_with_late_timer(&mut peer, 3, 3) {
+        assert!(gap <= 10_000, "server keep alive 10 s: gap {gap} ms");
     }
 }
 
@@ -58,12 +115,12 @@ fn sending_anything_postpones_the_pingreq() {
     assert_eq!(peer.sent().len(), 1);
     // The server sending does not count: the interval is about what we send.
     peer.send(Packet::Publish(publish("in", QoS::AtMostOnce, b"")));
-    assert_eq!(pings_within(&mut peer, 10_000), [10_000]);
+    assert_eq!(pings_within(&mut peer, 10_000), [due(10)]);
     // A PUBACK we owe is a packet sent as well.
     peer.advance(3_000);
     peer.send(Packet::Publish(incoming("in", QoS::AtLeastOnce, 1, b"")));
     assert!(matches!(peer.sent().as_slice(), [Packet::PubAck(_)]));
-    assert_eq!(pings_within(&mut peer, 10_000), [10_000]);
+    assert_eq!(pings_within(&mut peer, 10_000), [due(10)]);
 }
 
 #[test]
@@ -78,7 +135,7 @@ fn no_answer_to_pingreq_is_a_keep_alive_timeout() {
             ..options(10)
         });
         peer.connect();
-        peer.advance(10_000);
+        peer.advance(due(10));
         assert_eq!(peer.sent(), [Packet::PingReq]);
         peer.advance(wait - 1);
         assert!(peer.events().is_empty(), "{ping_timeout:?}");
@@ -101,12 +158,12 @@ fn no_answer_to_pingreq_is_a_keep_alive_timeout() {
 fn any_packet_after_pingreq_shows_the_server_is_alive() {
     let mut peer = Peer::new(options(10));
     peer.connect();
-    peer.advance(10_000);
+    peer.advance(due(10));
     assert_eq!(peer.sent(), [Packet::PingReq]);
     peer.advance(1_000);
     // A message instead of PINGRESP: the server is there.
     peer.send(Packet::Publish(publish("in", QoS::AtMostOnce, b"")));
-    peer.advance(8_999);
+    peer.advance(due(10) - 1_001);
     assert!(matches!(peer.events().as_slice(), [Event::Message(_)]));
     assert!(peer.session.is_connected());
     // It only proves liveness; the round trip is measured on PINGRESP alone.
@@ -121,8 +178,8 @@ fn round_trip_time_comes_from_pingreq_and_pingresp() {
     let mut peer = Peer::new(options(10));
     peer.connect();
     assert_eq!(peer.session.metrics().round_trip_time, None);
-    // Each PINGREQ is due a keep alive after the previous one.
-    let mut until_ping = 10_000;
+    // Each PINGREQ is due (a keep alive less the margin) after the previous one.
+    let mut until_ping = due(10);
     for rtt in [250, 40] {
         peer.advance(until_ping - 1);
         assert!(peer.sent().is_empty());
@@ -131,7 +188,7 @@ fn round_trip_time_comes_from_pingreq_and_pingresp() {
         peer.advance(rtt);
         peer.send(Packet::PingResp);
         assert_eq!(peer.session.metrics().round_trip_time, Some(rtt));
-        until_ping = 10_000 - rtt;
+        until_ping = due(10) - rtt;
     }
     // An unsolicited PINGRESP changes nothing.
     peer.advance(1_000);
@@ -145,11 +202,11 @@ fn server_keep_alive_overrides_ours_and_zero_turns_it_off() {
     // [MQTT-3.1.2-21]: the Client uses the Server Keep Alive instead of its
     // own; a Keep Alive of 0 turns keep-alive off (section 3.1.2.10).
     let cases: [(u16, Option<u16>, Option<Millis>); 5] = [
-        (60, Some(5), Some(5_000)),
-        (0, Some(20), Some(20_000)),
+        (60, Some(5), Some(due(5))),
+        (0, Some(20), Some(due(20))),
         (30, Some(0), None),
         (0, None, None),
-        (7, None, Some(7_000)),
+        (7, None, Some(due(7))),
     ];
     for (ours, servers, interval) in cases {
         let mut peer = Peer::new(options(ours));
@@ -185,12 +242,12 @@ fn keep_alive_restarts_on_a_new_connection() {
     // connection's first PINGREQ comes a full interval after its CONNECT.
     let mut peer = Peer::new(options(10));
     peer.connect();
-    peer.advance(10_000);
+    peer.advance(due(10));
     assert_eq!(peer.sent(), [Packet::PingReq]);
     peer.drop_and_wait_for_reconnect();
     peer.connect();
     let events = peer.events();
     assert!(events.is_empty(), "{events:?}");
-    assert_eq!(pings_within(&mut peer, 10_000), [10_000]);
+    assert_eq!(pings_within(&mut peer, 10_000), [due(10)]);
     assert!(peer.session.is_connected());
 }
