@@ -53,6 +53,74 @@ const REASONS = ('unspecified error,malformed packet,protocol error,implementati
 const describe = (code) => REASONS[code - 128]
   ?? (code === 0 ? 'normal disconnection' : `reason code 0x${code.toString(16)}`);
 
+// Every failure the wasm reports, by the number src/error.rs gives it
+// (`Failure`): code, then message. In a message, $d is the detail below,
+// $1 and $2 the numbers, $s the text and $r the reason code described.
+// src/error.rs checks that both sides agree.
+const FAILURES = [
+  'INVALID_TOPIC invalid topic name: $d',
+  'INVALID_FILTER invalid topic filter: $d',
+  'INVALID_FILTER at least one topic filter is needed',
+  'INVALID_ARGUMENT cannot encode packet: $d',
+  'INVALID_OPTIONS cannot encode packet: $d',
+  'QOS_NOT_SUPPORTED server accepts at most QoS $1',
+  'PACKET_TOO_LARGE packet of $1 bytes exceeds the server maximum of $2',
+  'QUEUE_FULL queue is full ($1 messages)',
+  'RETAIN_NOT_SUPPORTED server does not support retained messages',
+  'NOT_SUPPORTED server does not support wildcard subscriptions',
+  'NOT_SUPPORTED server does not support shared subscriptions',
+  'NOT_SUPPORTED server does not support subscription identifiers',
+  'NOT_CONNECTED not connected',
+  'INVALID_ARGUMENT already connected',
+  'NOT_IN_MQTT_3_1_1 not available in MQTT 3.1.1',
+  'INVALID_ARGUMENT no authentication method configured',
+  'INVALID_ARGUMENT invalid argument',
+  'INVALID_OPTIONS invalid option will.topic: $d',
+  'INVALID_OPTIONS invalid option reasonCode: is not a DISCONNECT reason code',
+  'INVALID_OPTIONS invalid option sessionExpiryInterval: cannot be set when connected with 0',
+  'INVALID_OPTIONS invalid option properties',
+  'CONNECTION_REFUSED connection refused: $r',
+  'SERVER_DISCONNECTED disconnected by server: $r',
+  'PROTOCOL_ERROR protocol error: $r',
+  'PROTOCOL_ERROR protocol error: unexpected packet',
+  'PROTOCOL_ERROR protocol error: server exceeded our receive maximum',
+  'PROTOCOL_ERROR protocol error: invalid topic alias $1',
+  'PROTOCOL_ERROR protocol error: unknown topic alias $1',
+  'PROTOCOL_ERROR protocol error: acknowledgement for unknown packet identifier $1',
+  'PROTOCOL_ERROR protocol error: acknowledgement has $1 reason codes for $2 filters',
+  'PROTOCOL_ERROR protocol error: session present where no session can exist',
+  'PROTOCOL_ERROR protocol error: server sent a session expiry interval in DISCONNECT',
+  'PROTOCOL_ERROR protocol error: protocol violation',
+  'CONNECT_TIMEOUT no CONNACK within the connect timeout',
+  'KEEPALIVE_TIMEOUT keep alive timeout',
+  'CONNECTION_LOST connection lost',
+  'DISCONNECTED disconnected',
+  'REJECTED rejected by server: $r',
+  'EXPIRED message expired before it could be sent',
+  'SESSION_LOST session lost before the message was acknowledged',
+  'FAILED the message could not be sent',
+  'CLIENT_ENDED the client was ended',
+  'NOT_CONNECTED the connection ended and will not be retried',
+  'CONNECT_FAILED cannot open a WebSocket to $s',
+  'CONNECT_FAILED cannot open the WebSocket: $s',
+  'CREDENTIALS_FAILED the credentials provider failed: $s',
+  'SUBSCRIPTION_LOST $s',
+  'REQUEST_TIMEOUT no response in time',
+];
+
+// Why a topic (0 to 8) or a packet (9 to 21) was refused.
+const DETAILS = [
+  'topic is empty', 'topic is longer than 65535 bytes', 'topic contains a null character',
+  'topic name contains a wildcard', "'#' is not the whole last level", "'+' is not a whole level",
+  'invalid share name', 'shared subscription has no topic filter', 'invalid topic',
+  'field is longer than 65535 bytes', 'string contains the null character',
+  'packet is larger than the protocol allows', 'a property is not allowed in this packet',
+  'a property value is out of range', 'reason code is not valid in this packet',
+  'reason code has no MQTT 3.1.1 equivalent', 'packet does not exist in MQTT 3.1.1',
+  'empty topic name without a topic alias', 'at least one topic filter is needed',
+  'no local option on a shared subscription', 'password without user name', 'invalid packet',
+];
+
 const EVENTS = ['close', 'offline', 'end'];
 const NO_FILTERS = [];
 
@@ -226,12 +294,12 @@ export class Connection {
   }
 
   #error(r) {
-    const code = r.str();
+    const entry = FAILURES[r.u8()] ?? 'FAILED $s';
     const reason = r.u8();
-    const described = r.u8() === 1;
-    const message = r.str();
-    return new this.#hooks.MqttError(described ? `${message}: ${describe(reason)}` : message,
-      code, reason === 255 ? undefined : reason);
+    const values = { d: DETAILS[r.u8()], 1: r.u32(), 2: r.u32(), s: r.str(), r: describe(reason) };
+    const at = entry.indexOf(' ');
+    return new this.#hooks.MqttError(entry.slice(at + 1).replace(/\$(.)/g, (_, k) => values[k]),
+      entry.slice(0, at), reason === 255 ? undefined : reason);
   }
 
   #message(r) {

@@ -11,7 +11,7 @@ use wasmqtt_codec::{
 use wasmqtt_session::Session;
 
 use crate::driver::{now, with_driver, Driver, Hooks, Shared};
-use crate::error::{topic_problem, Error};
+use crate::error::{Error, Failure};
 use crate::events::Out;
 use crate::options;
 
@@ -95,8 +95,7 @@ impl WasmClient {
             let publish = Publish {
                 qos: options::qos(qos),
                 retain,
-                topic: TopicName::new(topic)
-                    .map_err(|e| Error::new("INVALID_TOPIC", topic_problem(e)))?,
+                topic: TopicName::new(topic).map_err(|e| Error::topic(Failure::InvalidTopic, e))?,
                 properties: options::properties(properties, Some(PacketType::Publish))?,
                 payload: payload.into(),
                 ..Publish::default()
@@ -190,7 +189,7 @@ impl WasmClient {
     ) -> Result<(), Error> {
         let reason = ReasonCode::from_u8(reason_code)
             .filter(|r| r.is_valid_for(PacketType::Disconnect))
-            .ok_or_else(|| Error::options("reasonCode", "is not a DISCONNECT reason code"))?;
+            .ok_or_else(|| Error::new(Failure::DisconnectReasonCode))?;
         let mut probe = Disconnect {
             reason_code: reason,
             properties: options::properties(properties, Some(PacketType::Disconnect))?,
@@ -199,15 +198,12 @@ impl WasmClient {
         // What the codec would refuse (a reason code MQTT 3.1.1 lacks …) is refused now.
         probe
             .encode(d.session.protocol_version(), &mut Vec::new())
-            .map_err(|e| Error::encode_options(&e))?;
+            .map_err(|e| Error::encode(Failure::EncodeOptions, &e))?;
         let properties = probe.properties;
         let connect_expiry = d.session.options().properties.session_expiry_interval;
         // [MQTT-3.14.2-2]: a session that ends with the connection cannot be extended.
         if connect_expiry.unwrap_or(0) == 0 && expiry.is_some_and(|e| e > 0) {
-            return Err(Error::options(
-                "sessionExpiryInterval",
-                "cannot be set when connected with 0",
-            ));
+            return Err(Error::new(Failure::ExpiryAfterZero));
         }
         d.await_end(id);
         let finish = move |d: &mut Driver| {
@@ -283,12 +279,9 @@ impl WasmClient {
         with_driver(&self.driver, |d| {
             d.defer = true;
             let result = if d.is_ended() {
-                Err(Error::new("CLIENT_ENDED", "the client was ended"))
+                Err(Error::new(Failure::ClientEnded))
             } else if d.is_stopped() {
-                Err(Error::new(
-                    "NOT_CONNECTED",
-                    "the connection ended and will not be retried",
-                ))
+                Err(Error::new(Failure::Stopped))
             } else {
                 f(d)
             };

@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasmqtt_codec::{PacketType, Properties, ProtocolVersion, Publish, ReasonCode};
 use wasmqtt_session::{ConnectionError, Event, Millis, Session, Token};
 
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::events::{Kind, Out, DUP, PROPERTIES, RETAIN, TOPIC};
 use crate::js::{call_later, microtask, when_settled, Timeout};
 use crate::socket::{Socket, SocketEvents};
@@ -169,9 +169,9 @@ impl SocketEvents for Driver {
         if !self.opened {
             // Refused, wrong path, subprotocol not accepted: browsers do
             // not say which, so the error names the URL.
-            self.open_failure = Some(Error::new(
-                "CONNECT_FAILED",
-                describe_failure("cannot open a WebSocket to ", &self.url),
+            self.open_failure = Some(Error::with_text(
+                Failure::ConnectFailed,
+                js_string(&self.url),
             ));
         }
         self.socket = None;
@@ -233,10 +233,8 @@ impl Driver {
                         d.open_socket();
                     }
                     Err(e) => {
-                        d.open_failure = Some(Error::new(
-                            "CREDENTIALS_FAILED",
-                            describe_failure("the credentials provider failed: ", &e),
-                        ));
+                        d.open_failure =
+                            Some(Error::with_text(Failure::CredentialsFailed, js_string(&e)));
                         d.session.handle_connection_lost(now());
                     }
                 }
@@ -265,10 +263,7 @@ impl Driver {
         match Socket::open(&self.hooks.socket, deliver) {
             Ok(socket) => self.socket = Some(socket),
             Err(e) => {
-                self.open_failure = Some(Error::new(
-                    "CONNECT_FAILED",
-                    describe_failure("cannot open the WebSocket: ", &e),
-                ));
+                self.open_failure = Some(Error::with_text(Failure::SocketFailed, js_string(&e)));
                 self.session.handle_connection_lost(now());
             }
         }
@@ -352,7 +347,7 @@ impl Driver {
         self.ended = true;
         self.socket = None;
         self.timer = None;
-        self.fail_all(&Error::new("CLIENT_ENDED", "the client was ended"));
+        self.fail_all(&Error::new(Failure::ClientEnded));
         // `close` (from the session's Disconnected) comes before `end`.
         while let Some(event) = self.session.poll_event() {
             self.on_event(event);
@@ -583,7 +578,7 @@ impl Driver {
                 filter,
                 reason_code,
             } => {
-                let mut e = Error::new("SUBSCRIPTION_LOST", filter);
+                let mut e = Error::with_text(Failure::SubscriptionLost, filter);
                 e.reason_code = Some(u8::from(reason_code));
                 self.emit_error(&e);
             }
@@ -601,7 +596,7 @@ impl Driver {
             }
             Event::RequestTimeout { token } => {
                 self.take_request(token);
-                self.settle_error(token, &Error::new("REQUEST_TIMEOUT", "no response in time"));
+                self.settle_error(token, &Error::new(Failure::RequestTimeout));
             }
             Event::Disconnected(reason) => self.on_disconnected(&reason),
             Event::ReconnectScheduled { attempt, delay } => {
@@ -692,11 +687,4 @@ impl Driver {
             self.matched.push(index as u32);
         }
     }
-}
-
-/// `prefix` and what a JS exception says (`String(e)`: "Error: …").
-fn describe_failure(prefix: &str, e: &JsValue) -> String {
-    let mut s = String::from(prefix);
-    s.push_str(&js_string(e));
-    s
 }

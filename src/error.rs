@@ -1,9 +1,10 @@
 //! Failures on their way to JS, where they become `MqttError`s with
 //! `code` and `reasonCode`.
 //!
-//! Messages are put together from static strings: formatting machinery
-//! (`core::fmt`, the `Display` impls of the session's errors) would cost
-//! more of the wasm than all of this.
+//! The wasm names a failure by number and hands over the values in it;
+//! `js/bridge.js` (`FAILURES`, `DETAILS`) holds each one's code and message,
+//! so no text and no formatting is built here. `failures_match_js` checks
+//! that both sides number them alike.
 
 use alloc::string::String;
 use wasmqtt_codec::{EncodeError, TopicError};
@@ -11,244 +12,233 @@ use wasmqtt_session::{ConnectionError, ProtocolError, PublishError, UsageError};
 
 use crate::events::Out;
 
-/// A failure on its way to JS.
+/// Every failure the client reports, numbered as `FAILURES` in
+/// `js/bridge.js`, which gives each its `code` and message. Append only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Failure {
+    InvalidTopic,
+    InvalidFilter,
+    NoFilters,
+    Encode,
+    EncodeOptions,
+    QoSNotSupported,
+    PacketTooLarge,
+    QueueFull,
+    RetainNotSupported,
+    WildcardNotSupported,
+    SharedNotSupported,
+    SubscriptionIdentifierNotSupported,
+    NotConnected,
+    AlreadyConnected,
+    NotInV311,
+    NoAuthenticationMethod,
+    InvalidArgument,
+    WillTopic,
+    DisconnectReasonCode,
+    ExpiryAfterZero,
+    InvalidProperties,
+    Refused,
+    ServerDisconnected,
+    Malformed,
+    UnexpectedPacket,
+    ReceiveMaximumExceeded,
+    TopicAliasInvalid,
+    TopicAliasUnknown,
+    UnknownPacketId,
+    ReasonCodeCount,
+    SessionPresentInvalid,
+    SessionExpiryFromServer,
+    ProtocolViolation,
+    ConnectTimeout,
+    KeepAliveTimeout,
+    ConnectionLost,
+    Disconnected,
+    Rejected,
+    Expired,
+    SessionLost,
+    PublishFailed,
+    ClientEnded,
+    Stopped,
+    ConnectFailed,
+    SocketFailed,
+    CredentialsFailed,
+    SubscriptionLost,
+    RequestTimeout,
+}
+
+/// A failure on its way to JS: which one, and the values its message
+/// shows.
 #[derive(Debug, Clone)]
 pub(crate) struct Error {
-    /// Stable machine-readable code, e.g. `QUEUE_FULL`.
-    pub(crate) code: &'static str,
+    failure: Failure,
     /// The MQTT reason code involved, if any.
     pub(crate) reason_code: Option<u8>,
-    pub(crate) message: String,
-    /// JS appends ": " and the reason code's description (the texts live
-    /// in `js/bridge.js`, not in the wasm).
-    pub(crate) describe: bool,
+    /// Why a topic or packet was refused: an index into `DETAILS`.
+    detail: u8,
+    numbers: [u32; 2],
+    /// A URL, a filter, or what a JS call threw.
+    text: String,
 }
 
 impl Error {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(failure: Failure) -> Self {
         Self {
-            code,
+            failure,
             reason_code: None,
-            message: message.into(),
-            describe: false,
+            detail: 0,
+            numbers: [0; 2],
+            text: String::new(),
         }
     }
 
-    pub(crate) fn options(field: &str, problem: &str) -> Self {
-        Self::new(
-            "INVALID_OPTIONS",
-            concat(&["invalid option ", field, ": ", problem]),
-        )
+    pub(crate) fn with_text(failure: Failure, text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::new(failure)
+        }
     }
 
-    /// Options making a packet the codec refuses.
-    pub(crate) fn encode_options(e: &EncodeError) -> Self {
-        Self::new(
-            "INVALID_OPTIONS",
-            concat(&["cannot encode packet: ", encode_problem(e)]),
-        )
+    fn with_numbers(failure: Failure, a: usize, b: usize) -> Self {
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        Self {
+            numbers: [n(a), n(b)],
+            ..Self::new(failure)
+        }
     }
 
-    /// The error record `js/bridge.js` turns into an `MqttError`: code,
-    /// reason code (0xFF: none), whether to describe it, message.
+    /// A topic or filter the codec refused.
+    pub(crate) fn topic(failure: Failure, e: TopicError) -> Self {
+        Self {
+            detail: topic_detail(e),
+            ..Self::new(failure)
+        }
+    }
+
+    /// A packet the codec refused to encode.
+    pub(crate) fn encode(failure: Failure, e: &EncodeError) -> Self {
+        Self {
+            detail: encode_detail(e),
+            ..Self::new(failure)
+        }
+    }
+
+    /// The error record `js/bridge.js` turns into an `MqttError`: failure,
+    /// reason code (0xFF: none), detail, two numbers, text.
     pub(crate) fn write(&self, out: &mut Out) {
-        out.str(self.code)
+        out.u8(self.failure as u8)
             .u8(self.reason_code.unwrap_or(0xFF))
-            .u8(self.describe.into())
-            .str(&self.message);
+            .u8(self.detail)
+            .u32(self.numbers[0])
+            .u32(self.numbers[1])
+            .str(&self.text);
     }
 }
 
-fn concat(parts: &[&str]) -> String {
-    let mut s = String::new();
-    for part in parts {
-        s.push_str(part);
-    }
-    s
-}
-
-/// Appends `n` in decimal.
-fn push_number(s: &mut String, n: u64) {
-    let mut div = 1;
-    while n / div >= 10 {
-        div *= 10;
-    }
-    while div > 0 {
-        s.push(char::from(b'0' + (n / div % 10) as u8));
-        div /= 10;
-    }
-}
-
-/// `before`, `n`, `after`.
-fn with_number(before: &str, n: u64, after: &str) -> String {
-    let mut s = String::from(before);
-    push_number(&mut s, n);
-    s.push_str(after);
-    s
-}
-
-/// Why a topic was refused.
-pub(crate) fn topic_problem(e: TopicError) -> &'static str {
+/// Why a topic was refused: `DETAILS` 0 to 8 in `js/bridge.js`.
+fn topic_detail(e: TopicError) -> u8 {
     match e {
-        TopicError::Empty => "topic is empty",
-        TopicError::TooLong => "topic is longer than 65535 bytes",
-        TopicError::NullCharacter => "topic contains a null character",
-        TopicError::WildcardInName => "topic name contains a wildcard",
-        TopicError::MisplacedMultiLevelWildcard => "'#' is not the whole last level",
-        TopicError::MisplacedSingleLevelWildcard => "'+' is not a whole level",
-        TopicError::InvalidShareName => "invalid share name",
-        TopicError::EmptySharedFilter => "shared subscription has no topic filter",
-        _ => "invalid topic",
+        TopicError::Empty => 0,
+        TopicError::TooLong => 1,
+        TopicError::NullCharacter => 2,
+        TopicError::WildcardInName => 3,
+        TopicError::MisplacedMultiLevelWildcard => 4,
+        TopicError::MisplacedSingleLevelWildcard => 5,
+        TopicError::InvalidShareName => 6,
+        TopicError::EmptySharedFilter => 7,
+        _ => 8,
     }
 }
 
-fn encode_problem(e: &EncodeError) -> &'static str {
+/// Why a packet was not encoded: `DETAILS` 9 to 21 (a topic: 0 to 8).
+fn encode_detail(e: &EncodeError) -> u8 {
     match e {
-        EncodeError::FieldTooLong => "field is longer than 65535 bytes",
-        EncodeError::NullCharacter => "string contains the null character",
-        EncodeError::PacketTooLarge => "packet is larger than the protocol allows",
-        EncodeError::PropertyNotAllowed { .. } => "a property is not allowed in this packet",
-        EncodeError::InvalidPropertyValue(_) => "a property value is out of range",
-        EncodeError::InvalidReasonCode { .. } => "reason code is not valid in this packet",
-        EncodeError::NotInVersion(_) => "reason code has no MQTT 3.1.1 equivalent",
-        EncodeError::PacketNotInVersion(_) => "packet does not exist in MQTT 3.1.1",
-        EncodeError::Topic(t) => topic_problem(*t),
-        EncodeError::EmptyTopicWithoutAlias => "empty topic name without a topic alias",
-        EncodeError::NoTopicFilters(_) => "at least one topic filter is needed",
-        EncodeError::NoLocalOnSharedSubscription => "no local option on a shared subscription",
-        EncodeError::PasswordWithoutUserName => "password without user name",
-        _ => "invalid packet",
+        EncodeError::Topic(t) => topic_detail(*t),
+        EncodeError::FieldTooLong => 9,
+        EncodeError::NullCharacter => 10,
+        EncodeError::PacketTooLarge => 11,
+        EncodeError::PropertyNotAllowed { .. } => 12,
+        EncodeError::InvalidPropertyValue(_) => 13,
+        EncodeError::InvalidReasonCode { .. } => 14,
+        EncodeError::NotInVersion(_) => 15,
+        EncodeError::PacketNotInVersion(_) => 16,
+        EncodeError::EmptyTopicWithoutAlias => 17,
+        EncodeError::NoTopicFilters(_) => 18,
+        EncodeError::NoLocalOnSharedSubscription => 19,
+        EncodeError::PasswordWithoutUserName => 20,
+        _ => 21,
     }
-}
-
-fn usage_message(e: &UsageError) -> String {
-    let fixed = match e {
-        UsageError::InvalidTopic(t) => return concat(&["invalid topic name: ", topic_problem(*t)]),
-        UsageError::InvalidFilter(t) => {
-            return concat(&["invalid topic filter: ", topic_problem(*t)])
-        }
-        UsageError::Encode(e) => return concat(&["cannot encode packet: ", encode_problem(e)]),
-        UsageError::QoSNotSupported { max } => {
-            return with_number("server accepts at most QoS ", *max as u64, "")
-        }
-        UsageError::PacketTooLarge { size, max } => {
-            let mut s = with_number(
-                "packet of ",
-                *size as u64,
-                " bytes exceeds the server maximum of ",
-            );
-            push_number(&mut s, u64::from(*max));
-            return s;
-        }
-        UsageError::QueueFull { limit } => {
-            return with_number("queue is full (", *limit as u64, " messages)")
-        }
-        UsageError::NoFilters => "at least one topic filter is needed",
-        UsageError::RetainNotSupported => "server does not support retained messages",
-        UsageError::WildcardNotSupported => "server does not support wildcard subscriptions",
-        UsageError::SharedNotSupported => "server does not support shared subscriptions",
-        UsageError::SubscriptionIdentifierNotSupported => {
-            "server does not support subscription identifiers"
-        }
-        UsageError::NotConnected => "not connected",
-        UsageError::AlreadyConnected => "already connected",
-        UsageError::NotInV311 => "not available in MQTT 3.1.1",
-        UsageError::NoAuthenticationMethod => "no authentication method configured",
-        _ => "invalid argument",
-    };
-    String::from(fixed)
-}
-
-fn protocol_message(e: &ProtocolError) -> String {
-    let fixed = match e {
-        // Described from the reason code, in JS.
-        ProtocolError::Decode(_) => "",
-        ProtocolError::UnexpectedPacket(_) => "unexpected packet",
-        ProtocolError::ReceiveMaximumExceeded => "server exceeded our receive maximum",
-        ProtocolError::TopicAliasInvalid(a) => {
-            return with_number("invalid topic alias ", u64::from(*a), "")
-        }
-        ProtocolError::TopicAliasUnknown(a) => {
-            return with_number("unknown topic alias ", u64::from(*a), "")
-        }
-        ProtocolError::UnknownPacketId(id) => {
-            return with_number(
-                "acknowledgement for unknown packet identifier ",
-                u64::from(*id),
-                "",
-            )
-        }
-        ProtocolError::ReasonCodeCount { expected, got } => {
-            let mut s = with_number("acknowledgement has ", *got as u64, " reason codes for ");
-            push_number(&mut s, *expected as u64);
-            s.push_str(" filters");
-            return s;
-        }
-        _ => "protocol violation",
-    };
-    String::from(fixed)
-}
-
-fn connection_message(e: &ConnectionError) -> String {
-    let fixed = match e {
-        ConnectionError::Refused { .. } => "connection refused",
-        ConnectionError::ServerDisconnected { .. } => "disconnected by server",
-        ConnectionError::Protocol(ProtocolError::Decode(_)) => "protocol error",
-        ConnectionError::Protocol(p) => {
-            let mut s = String::from("protocol error: ");
-            s.push_str(&protocol_message(p));
-            return s;
-        }
-        ConnectionError::ConnectTimeout => "no CONNACK within the connect timeout",
-        ConnectionError::KeepAliveTimeout => "keep alive timeout",
-        ConnectionError::ConnectionLost => "connection lost",
-        _ => "disconnected",
-    };
-    String::from(fixed)
 }
 
 impl From<UsageError> for Error {
     fn from(e: UsageError) -> Self {
-        let code = match e {
-            UsageError::InvalidTopic(_) => "INVALID_TOPIC",
-            UsageError::InvalidFilter(_) | UsageError::NoFilters => "INVALID_FILTER",
-            UsageError::QoSNotSupported { .. } => "QOS_NOT_SUPPORTED",
-            UsageError::RetainNotSupported => "RETAIN_NOT_SUPPORTED",
-            UsageError::WildcardNotSupported
-            | UsageError::SharedNotSupported
-            | UsageError::SubscriptionIdentifierNotSupported => "NOT_SUPPORTED",
-            UsageError::PacketTooLarge { .. } => "PACKET_TOO_LARGE",
-            UsageError::QueueFull { .. } => "QUEUE_FULL",
-            UsageError::NotConnected => "NOT_CONNECTED",
-            UsageError::NotInV311 => "NOT_IN_MQTT_3_1_1",
-            _ => "INVALID_ARGUMENT",
+        let failure = match e {
+            UsageError::InvalidTopic(t) => return Self::topic(Failure::InvalidTopic, t),
+            UsageError::InvalidFilter(t) => return Self::topic(Failure::InvalidFilter, t),
+            UsageError::Encode(e) => return Self::encode(Failure::Encode, &e),
+            UsageError::QoSNotSupported { max } => {
+                return Self::with_numbers(Failure::QoSNotSupported, max as usize, 0)
+            }
+            UsageError::PacketTooLarge { size, max } => {
+                return Self::with_numbers(Failure::PacketTooLarge, size, max as usize)
+            }
+            UsageError::QueueFull { limit } => {
+                return Self::with_numbers(Failure::QueueFull, limit, 0)
+            }
+            UsageError::NoFilters => Failure::NoFilters,
+            UsageError::RetainNotSupported => Failure::RetainNotSupported,
+            UsageError::WildcardNotSupported => Failure::WildcardNotSupported,
+            UsageError::SharedNotSupported => Failure::SharedNotSupported,
+            UsageError::SubscriptionIdentifierNotSupported => {
+                Failure::SubscriptionIdentifierNotSupported
+            }
+            UsageError::NotConnected => Failure::NotConnected,
+            UsageError::AlreadyConnected => Failure::AlreadyConnected,
+            UsageError::NotInV311 => Failure::NotInV311,
+            UsageError::NoAuthenticationMethod => Failure::NoAuthenticationMethod,
+            _ => Failure::InvalidArgument,
         };
-        Self::new(code, usage_message(&e))
+        Self::new(failure)
     }
+}
+
+fn protocol(e: &ProtocolError) -> Error {
+    let failure = match e {
+        ProtocolError::Decode(_) => Failure::Malformed,
+        ProtocolError::UnexpectedPacket(_) => Failure::UnexpectedPacket,
+        ProtocolError::ReceiveMaximumExceeded => Failure::ReceiveMaximumExceeded,
+        ProtocolError::TopicAliasInvalid(a) => {
+            return Error::with_numbers(Failure::TopicAliasInvalid, usize::from(*a), 0)
+        }
+        ProtocolError::TopicAliasUnknown(a) => {
+            return Error::with_numbers(Failure::TopicAliasUnknown, usize::from(*a), 0)
+        }
+        ProtocolError::UnknownPacketId(id) => {
+            return Error::with_numbers(Failure::UnknownPacketId, usize::from(*id), 0)
+        }
+        ProtocolError::ReasonCodeCount { expected, got } => {
+            return Error::with_numbers(Failure::ReasonCodeCount, *got, *expected)
+        }
+        ProtocolError::SessionPresentInvalid => Failure::SessionPresentInvalid,
+        ProtocolError::SessionExpiryFromServer => Failure::SessionExpiryFromServer,
+        _ => Failure::ProtocolViolation,
+    };
+    Error::new(failure)
 }
 
 impl From<&ConnectionError> for Error {
     fn from(e: &ConnectionError) -> Self {
-        let code = match e {
-            ConnectionError::Refused { .. } => "CONNECTION_REFUSED",
-            ConnectionError::ServerDisconnected { .. } => "SERVER_DISCONNECTED",
-            ConnectionError::Protocol(_) => "PROTOCOL_ERROR",
-            ConnectionError::ConnectTimeout => "CONNECT_TIMEOUT",
-            ConnectionError::KeepAliveTimeout => "KEEPALIVE_TIMEOUT",
-            ConnectionError::ConnectionLost => "CONNECTION_LOST",
-            _ => "DISCONNECTED",
+        let mut error = match e {
+            ConnectionError::Refused { .. } => Self::new(Failure::Refused),
+            ConnectionError::ServerDisconnected { .. } => Self::new(Failure::ServerDisconnected),
+            ConnectionError::Protocol(p) => protocol(p),
+            ConnectionError::ConnectTimeout => Self::new(Failure::ConnectTimeout),
+            ConnectionError::KeepAliveTimeout => Self::new(Failure::KeepAliveTimeout),
+            ConnectionError::ConnectionLost => Self::new(Failure::ConnectionLost),
+            _ => Self::new(Failure::Disconnected),
         };
-        Self {
-            code,
-            reason_code: e.reason_code().map(u8::from),
-            message: connection_message(e),
-            describe: matches!(
-                e,
-                ConnectionError::Refused { .. }
-                    | ConnectionError::ServerDisconnected { .. }
-                    | ConnectionError::Protocol(ProtocolError::Decode(_))
-            ),
-        }
+        error.reason_code = e.reason_code().map(u8::from);
+        error
     }
 }
 
@@ -256,20 +246,115 @@ impl From<PublishError> for Error {
     fn from(e: PublishError) -> Self {
         match e {
             PublishError::Rejected { reason_code, .. } => Self {
-                code: "REJECTED",
                 reason_code: Some(u8::from(reason_code)),
-                message: String::from("rejected by server"),
-                describe: true,
+                ..Self::new(Failure::Rejected)
             },
-            PublishError::Expired => {
-                Self::new("EXPIRED", "message expired before it could be sent")
-            }
-            PublishError::SessionLost => Self::new(
-                "SESSION_LOST",
-                "session lost before the message was acknowledged",
-            ),
+            PublishError::Expired => Self::new(Failure::Expired),
+            PublishError::SessionLost => Self::new(Failure::SessionLost),
             PublishError::Usage(u) => Error::from(u),
-            _ => Self::new("FAILED", "the message could not be sent"),
+            _ => Self::new(Failure::PublishFailed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every failure in order, with its code and how many of its values
+    /// the message shows: what `FAILURES` in `js/bridge.js` must say.
+    const ALL: &[(Failure, &str)] = &[
+        (Failure::InvalidTopic, "INVALID_TOPIC"),
+        (Failure::InvalidFilter, "INVALID_FILTER"),
+        (Failure::NoFilters, "INVALID_FILTER"),
+        (Failure::Encode, "INVALID_ARGUMENT"),
+        (Failure::EncodeOptions, "INVALID_OPTIONS"),
+        (Failure::QoSNotSupported, "QOS_NOT_SUPPORTED"),
+        (Failure::PacketTooLarge, "PACKET_TOO_LARGE"),
+        (Failure::QueueFull, "QUEUE_FULL"),
+        (Failure::RetainNotSupported, "RETAIN_NOT_SUPPORTED"),
+        (Failure::WildcardNotSupported, "NOT_SUPPORTED"),
+        (Failure::SharedNotSupported, "NOT_SUPPORTED"),
+        (Failure::SubscriptionIdentifierNotSupported, "NOT_SUPPORTED"),
+        (Failure::NotConnected, "NOT_CONNECTED"),
+        (Failure::AlreadyConnected, "INVALID_ARGUMENT"),
+        (Failure::NotInV311, "NOT_IN_MQTT_3_1_1"),
+        (Failure::NoAuthenticationMethod, "INVALID_ARGUMENT"),
+        (Failure::InvalidArgument, "INVALID_ARGUMENT"),
+        (Failure::WillTopic, "INVALID_OPTIONS"),
+        (Failure::DisconnectReasonCode, "INVALID_OPTIONS"),
+        (Failure::ExpiryAfterZero, "INVALID_OPTIONS"),
+        (Failure::InvalidProperties, "INVALID_OPTIONS"),
+        (Failure::Refused, "CONNECTION_REFUSED"),
+        (Failure::ServerDisconnected, "SERVER_DISCONNECTED"),
+        (Failure::Malformed, "PROTOCOL_ERROR"),
+        (Failure::UnexpectedPacket, "PROTOCOL_ERROR"),
+        (Failure::ReceiveMaximumExceeded, "PROTOCOL_ERROR"),
+        (Failure::TopicAliasInvalid, "PROTOCOL_ERROR"),
+        (Failure::TopicAliasUnknown, "PROTOCOL_ERROR"),
+        (Failure::UnknownPacketId, "PROTOCOL_ERROR"),
+        (Failure::ReasonCodeCount, "PROTOCOL_ERROR"),
+        (Failure::SessionPresentInvalid, "PROTOCOL_ERROR"),
+        (Failure::SessionExpiryFromServer, "PROTOCOL_ERROR"),
+        (Failure::ProtocolViolation, "PROTOCOL_ERROR"),
+        (Failure::ConnectTimeout, "CONNECT_TIMEOUT"),
+        (Failure::KeepAliveTimeout, "KEEPALIVE_TIMEOUT"),
+        (Failure::ConnectionLost, "CONNECTION_LOST"),
+        (Failure::Disconnected, "DISCONNECTED"),
+        (Failure::Rejected, "REJECTED"),
+        (Failure::Expired, "EXPIRED"),
+        (Failure::SessionLost, "SESSION_LOST"),
+        (Failure::PublishFailed, "FAILED"),
+        (Failure::ClientEnded, "CLIENT_ENDED"),
+        (Failure::Stopped, "NOT_CONNECTED"),
+        (Failure::ConnectFailed, "CONNECT_FAILED"),
+        (Failure::SocketFailed, "CONNECT_FAILED"),
+        (Failure::CredentialsFailed, "CREDENTIALS_FAILED"),
+        (Failure::SubscriptionLost, "SUBSCRIPTION_LOST"),
+        (Failure::RequestTimeout, "REQUEST_TIMEOUT"),
+    ];
+
+    /// The string literals (quoted with ' or ") of the JS array that
+    /// starts with `const NAME = [`.
+    fn js_array(source: &str, name: &str) -> Vec<String> {
+        let start = source.find(&format!("const {name} = [")).expect(name);
+        let body = &source[start..];
+        let mut chars = body[..body.find("];").expect("end of array")].chars();
+        let mut items = Vec::new();
+        while let Some(c) = chars.next() {
+            if c == '\'' || c == '"' {
+                items.push(chars.by_ref().take_while(|&d| d != c).collect());
+            }
+        }
+        items
+    }
+
+    #[test]
+    fn failures_match_js() {
+        let js = js_array(include_str!("../js/bridge.js"), "FAILURES");
+        assert_eq!(js.len(), ALL.len(), "FAILURES in js/bridge.js: {js:?}");
+        for (i, (failure, code)) in ALL.iter().enumerate() {
+            assert_eq!(*failure as usize, i, "{failure:?} is out of order in ALL");
+            let (js_code, message) = js[i].split_once(' ').expect("code and message");
+            assert_eq!(js_code, *code, "FAILURES[{i}] ({failure:?}): {message}");
+        }
+    }
+
+    #[test]
+    fn details_match_js() {
+        let js = js_array(include_str!("../js/bridge.js"), "DETAILS");
+        assert_eq!(js.len(), 22, "DETAILS in js/bridge.js: {js:?}");
+        assert_eq!(
+            js[usize::from(topic_detail(TopicError::EmptySharedFilter))],
+            "shared subscription has no topic filter"
+        );
+        assert_eq!(
+            js[usize::from(encode_detail(&EncodeError::PasswordWithoutUserName))],
+            "password without user name"
+        );
+        assert_eq!(
+            js[usize::from(encode_detail(&EncodeError::Topic(TopicError::Empty)))],
+            "topic is empty"
+        );
     }
 }

@@ -14,13 +14,13 @@ use wasmqtt_codec::{
 };
 use wasmqtt_session::{Backoff, Options};
 
-use crate::error::{topic_problem, Error};
+use crate::error::{Error, Failure};
 
 /// Properties in their wire form (Property Length first), as allowed in
 /// `packet` (`None`: Will Properties).
 pub(crate) fn properties(bytes: Vec<u8>, packet: Option<PacketType>) -> Result<Properties, Error> {
     Properties::decode_list(bytes.into(), packet)
-        .map_err(|_| Error::new("INVALID_OPTIONS", "invalid option properties"))
+        .map_err(|_| Error::new(Failure::InvalidProperties))
 }
 
 fn num(a: &Array, i: u32) -> Option<f64> {
@@ -49,7 +49,7 @@ pub(crate) fn connect(a: &Array) -> Result<Options, Error> {
         Err(_) => None,
         Ok(w) => Some(Will {
             topic: TopicName::new(w.get(0).as_string().unwrap_or_default())
-                .map_err(|e| Error::options("will.topic", topic_problem(e)))?,
+                .map_err(|e| Error::topic(Failure::WillTopic, e))?,
             payload: bin(&w, 1).unwrap_or_default(),
             qos: qos(num(&w, 2).unwrap_or(0.0) as u8),
             retain: flag(&w, 3).unwrap_or(false),
@@ -119,7 +119,7 @@ fn check_connect(o: &Options) -> Result<(), Error> {
     };
     connect
         .encode(&mut Vec::new())
-        .map_err(|e| Error::encode_options(&e))
+        .map_err(|e| Error::encode(Failure::EncodeOptions, &e))
 }
 
 /// Subscription options from their byte in SUBSCRIBE (section 3.8.3.1).

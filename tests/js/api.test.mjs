@@ -113,6 +113,7 @@ describe('connecting', () => {
     assert.equal(r.url.isMqttError, true);
     assert.equal(r.url.code, 'INVALID_URL', JSON.stringify(r.url));
     assert.match(r.url.message, /http\/\/nope/);
+    assert.equal(r.async.message, 'invalid option will.topic: topic name contains a wildcard');
   });
 
   test('refused credentials reject connectAsync and do not loop; good ones connect', async () => {
@@ -374,7 +375,10 @@ describe('messages', () => {
     assert.equal(r.e.isMqttError, true);
     assert.equal(r.e.code, 'REJECTED');
     assert.equal(r.e.reasonCode, 0x87);
+    // Messages come from the table in js/bridge.js, by the number the wasm sends.
+    assert.equal(r.e.message, 'rejected by server: not authorized');
     assert.equal(r.bad.code, 'INVALID_TOPIC');
+    assert.equal(r.bad.message, 'invalid topic name: topic name contains a wildcard');
     assert.equal(r.qos.code, 'INVALID_OPTIONS');
     assert.match(r.qos.message, /qos/);
   });
@@ -446,6 +450,7 @@ describe('events and ending', () => {
     // QoS 2 settles with PUBCOMP's Success.
     assert.deepEqual(r.acks, [0, 0, 0]);
     assert.equal(r.late.code, 'CLIENT_ENDED');
+    assert.equal(r.late.message, 'the client was ended');
     assert.equal(r.sub.code, 'CLIENT_ENDED');
     assert.deepEqual(r.events, ['close', 'end']);
     assert.equal(r.connected, false);
