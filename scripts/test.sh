@@ -64,6 +64,7 @@ run_interop_tests() {
 # `bash scripts/test.sh --step FUNCTION` runs one of the functions above:
 # how they run as programs under a time limit.
 if [[ ${1:-} == --step ]]; then
+    TEST_LOG=${TEST_LOG:-/dev/null}
     "$2"
     exit
 fi

@@ -2,26 +2,21 @@
 
 use serde_json::json;
 
-/// xorshift64*: spread, not secrecy; seeded per device so runs differ
-/// between devices but a test can repeat one.
+/// The session's generator with the distributions readings need; seeded
+/// per device so runs differ between devices but a test can repeat one.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(wasmqtt_session::Rng);
 
 impl Rng {
     /// A generator from `seed` (any value, zero included).
     #[must_use]
     pub fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
+        Self(wasmqtt_session::Rng::new(seed ^ 0x9E37_79B9_7F4A_7C15 | 1))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.0.next_u64()
     }
 
     /// Uniform in `[0, 1)`.

@@ -61,6 +61,11 @@ pub(crate) enum Outbound {
 }
 
 impl OutboundAliases {
+    /// Whether aliases may be assigned on this connection.
+    pub(crate) fn is_on(&self) -> bool {
+        self.maximum > 0
+    }
+
     pub(crate) fn reset(&mut self, maximum: u16) {
         self.topics.clear();
         self.maximum = maximum;

@@ -50,13 +50,16 @@ impl Backoff {
     }
 }
 
-/// A small deterministic generator (xorshift64*): jitter and correlation
-/// data need spread, not secrecy, and the seed comes from the caller.
+/// A small deterministic generator (xorshift64*): jitter, correlation data
+/// and simulated readings need spread, not secrecy, and the seed comes
+/// from the caller, so a test can repeat a run.
 #[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A generator from `seed` (any value, zero included).
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
         // Zero is a fixed point of xorshift.
         Self(if seed == 0 {
             0x2545_F491_4F6C_DD1D
@@ -65,7 +68,8 @@ impl Rng {
         })
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -74,7 +78,8 @@ impl Rng {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    pub(crate) fn next_u32(&mut self) -> u32 {
+    /// The next 32 random bits.
+    pub fn next_u32(&mut self) -> u32 {
         // The high half has the better bits.
         (self.next_u64() >> 32) as u32
     }

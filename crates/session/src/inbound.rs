@@ -142,7 +142,13 @@ impl Session {
         self.keep_alive = Millis::from(keep_alive) * 1000;
         self.alias_in
             .reset(self.options.properties.topic_alias_maximum.unwrap_or(0));
-        self.alias_out.reset(self.limits.topic_alias_maximum);
+        // Our aliases only when asked for (MQTT 3.1.1 limits have none).
+        let aliases = if self.options.auto_topic_alias {
+            self.limits.topic_alias_maximum
+        } else {
+            0
+        };
+        self.alias_out.reset(aliases);
         self.state = State::Connected { since: now };
         let resumed = connack.session_present && self.connected_once;
         self.connected_once = true;

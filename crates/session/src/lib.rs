@@ -38,7 +38,7 @@ mod server;
 mod session;
 mod subscriptions;
 
-pub use backoff::Backoff;
+pub use backoff::{Backoff, Rng};
 pub use error::{ConnectionError, ProtocolError, UsageError};
 pub use event::{Event, PublishError, Token};
 pub use metrics::Metrics;

@@ -161,8 +161,12 @@ impl Session {
             return Err(UsageError::RetainNotSupported);
         }
         if let Some(max) = limits.maximum_packet_size {
-            // The largest form: a Packet Identifier and the full topic, no alias.
-            let size = publish.encoded_len(self.options.protocol_version) + 2;
+            // The largest form: a Packet Identifier, the full topic and,
+            // when aliases are on, the Topic Alias assigned with it: 3
+            // bytes, and 1 more for each length it may push past a varint
+            // boundary (Property Length, Remaining Length).
+            let alias = if self.alias_out.is_on() { 5 } else { 0 };
+            let size = publish.encoded_len(self.options.protocol_version) + 2 + alias;
             if size > max as usize {
                 return Err(UsageError::PacketTooLarge { size, max });
             }
@@ -340,11 +344,7 @@ impl Session {
     /// Encodes a PUBLISH, with a Topic Alias when enabled.
     pub(crate) fn transmit_publish(&mut self, now: Millis, publish: &Publish) {
         let version = self.options.protocol_version;
-        let alias = if self.options.auto_topic_alias && version == ProtocolVersion::V5 {
-            self.alias_out.lookup(publish.topic.as_str())
-        } else {
-            Outbound::None
-        };
+        let alias = self.alias_out.lookup(publish.topic.as_str());
         let result = match alias {
             Outbound::None => publish.encode(version, &mut self.tx),
             Outbound::Assign(a) | Outbound::Reuse(a) => {
@@ -430,7 +430,7 @@ impl Session {
     fn inflight_order(&self) -> Vec<u16> {
         let mut order: Vec<(u64, u16)> = Vec::with_capacity(self.inflight.len());
         self.inflight.for_each(|id, f| order.push((f.seq, id)));
-        order.sort_unstable();
+        order.sort_unstable_by_key(|&(seq, _)| seq);
         order.into_iter().map(|(_, id)| id).collect()
     }
 

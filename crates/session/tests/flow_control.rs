@@ -175,3 +175,36 @@ fn packet_ids_are_not_reused_while_in_flight() {
     }
     assert_eq!(seen.len(), 300);
 }
+
+#[test]
+fn maximum_packet_size_counts_the_topic_alias_assigned_with_the_topic() {
+    // [MQTT-3.2.2-15]: with topic aliases on, the first PUBLISH to a topic
+    // carries the topic and its new alias, 3 bytes more than without.
+    let mut peer = Peer::new(Options {
+        auto_topic_alias: true,
+        ..Options::default()
+    });
+    peer.connect_with(connack_with(|p| {
+        p.topic_alias_maximum = Some(4);
+        p.maximum_packet_size = Some(20);
+    }));
+    let now = peer.now;
+    // Without the alias: 2 (fixed header) + 3 (topic) + 2 (id) + 1
+    // (property length) + payload; the session allows 5 more for the alias
+    // and the lengths it may lengthen.
+    assert!(matches!(
+        peer.session
+            .publish(now, publish("t", QoS::AtLeastOnce, &[0; 8])),
+        Err(UsageError::PacketTooLarge { size: 21, max: 20 })
+    ));
+    assert!(peer.sent().is_empty());
+    peer.session
+        .publish(now, publish("t", QoS::AtLeastOnce, &[0; 7]))
+        .unwrap();
+    let sent = peer.sent();
+    let [Packet::Publish(p)] = &sent[..] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(p.properties.topic_alias, Some(1));
+    assert!(p.encoded_len(wasmqtt_codec::ProtocolVersion::V5) <= 20);
+}
