@@ -36,6 +36,8 @@ node_modules/.bin/wasm-opt --flatten --rereloop -Oz -Oz --converge --enable-bulk
 # Short names for the imports and exports the wasm and its glue share
 # (wasm-bindgen's are long and hashed, so they barely compress).
 node scripts/minify-names.mjs pkg/wasmqtt_bg.wasm pkg/wasmqtt.js
+# Shorter loader diagnostics (~160 B gzip).
+node scripts/trim-glue.mjs pkg/wasmqtt.js
 # The glue is generated code: ship it minified.
 node_modules/.bin/esbuild pkg/wasmqtt.js --minify --format=esm --log-level=warning \
     --allow-overwrite --outfile=pkg/wasmqtt.js
