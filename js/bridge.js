@@ -256,7 +256,8 @@ export class Connection {
     return o;
   }
 
-  wake() { this.#inner?.wake(); }
+  /** After the tab or the network comes back; with `freeze`, before the page is frozen. */
+  wake(freeze) { this.#inner?.wake(freeze); }
 
   publish(topic, payload, qos, retain, properties, timeout) {
     return this.#call((id) => this.#inner.publish(id, topic, payload, qos, retain, properties, timeout));

@@ -228,6 +228,14 @@ export interface ClientEvents {
   error: (error: MqttError) => void;
   end: () => void;
   auth: (packet: AuthPacket) => void;
+  /**
+   * The page is being frozen (tab freezing, or the back/forward cache): the connection is
+   * closed now; the `error` ('CONNECTION_LOST'), `close`, `offline` and `reconnecting` that
+   * follow come from the freeze, not from the network.
+   */
+  freeze: () => void;
+  /** The frozen page was thawed: the client reconnects at once and resumes its session. */
+  resume: () => void;
 }
 
 /** Every `MqttError.code` the package produces. */

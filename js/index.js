@@ -1,6 +1,7 @@
 // wasmqtt: MQTT 5.0 for the browser. A thin typed layer over the wasm client.
 import { WasmClient, initSync } from '../pkg/wasmqtt.js';
 import { Connection } from './bridge.js';
+import { watchEnvironment } from './lifecycle.js';
 import { MqttError, bytes, read, connectArgs, publishArgs, subscribeArgs, endArgs } from './options.js';
 
 export { MqttError };
@@ -306,16 +307,9 @@ export class MqttClient {
 
   #unwatch = null;
 
-  // Reconnect at once when the network or the tab comes back.
+  // Network, visibility and freezing: see lifecycle.js.
   #watchEnvironment() {
-    const wake = () => this.#conn.wake();
-    const onVisible = () => { if (globalThis.document?.visibilityState === 'visible') wake(); };
-    globalThis.addEventListener?.('online', wake);
-    globalThis.document?.addEventListener?.('visibilitychange', onVisible);
-    this.#unwatch = () => {
-      globalThis.removeEventListener?.('online', wake);
-      globalThis.document?.removeEventListener?.('visibilitychange', onVisible);
-    };
+    this.#unwatch = watchEnvironment(this.#conn, this);
   }
 }
 

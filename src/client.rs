@@ -268,8 +268,14 @@ impl WasmClient {
     }
 
     /// Runs pending timers now: after the tab or the network comes back.
-    pub fn wake(&self) {
+    /// With `freeze`, the page is being frozen (tab freezing, back/forward
+    /// cache) instead: the connection, which a frozen page could not keep,
+    /// is closed as lost; the session resumes with the `wake` after it thaws.
+    pub fn wake(&self, freeze: bool) {
         with_driver(&self.driver, |d| {
+            if freeze {
+                return d.freeze();
+            }
             d.session.reconnect_now(now());
             d.on_timer();
         });

@@ -269,6 +269,13 @@ impl Driver {
         }
     }
 
+    /// Closes the connection as lost: the page is being frozen.
+    pub(crate) fn freeze(&mut self) {
+        if self.socket.is_some() {
+            self.on_close();
+        }
+    }
+
     pub(crate) fn on_timer(&mut self) {
         self.timer = None;
         self.session.handle_timeout(now());

@@ -13,12 +13,19 @@ use wasm_bindgen::prelude::*;
 /// The one kind of callback given to JS.
 pub(crate) type Callback = Closure<dyn FnMut(JsValue)>;
 
+// `setTimeout`/`clearTimeout` that keep their deadlines in a hidden page.
+// Ids are numbers (u32 here: in the glue, every call converts one, so it
+// never hands the wasm the whole module to import from).
+#[wasm_bindgen(raw_module = "../js/timers.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimer)]
+    fn set_timeout(handler: &Callback, ms: u32) -> u32;
+    #[wasm_bindgen(js_name = clearTimer)]
+    fn clear_timeout(id: u32);
+}
+
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Callback, ms: u32) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(f: &Callback);
     /// A promise, to call `then` with a plain function.
@@ -54,7 +61,7 @@ pub(crate) fn microtask(f: impl FnOnce() + 'static) {
 
 /// A scheduled call of `f`, cancelled when dropped.
 pub(crate) struct Timeout {
-    id: JsValue,
+    id: u32,
     _handler: Callback,
 }
 
@@ -70,7 +77,7 @@ impl Timeout {
 
 impl Drop for Timeout {
     fn drop(&mut self) {
-        clear_timeout(&self.id);
+        clear_timeout(self.id);
     }
 }
 

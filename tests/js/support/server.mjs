@@ -15,10 +15,11 @@ const TYPES = {
 };
 
 /**
- * Serves `root` on 127.0.0.1 at a free port. Resolves with
- * `{ url, close(), requests }`; `requests` lists every path asked for.
+ * Serves `root` on 127.0.0.1 at a free port, with `headers` on every file.
+ * Resolves with `{ url, close(), requests }`; `requests` lists every path
+ * asked for.
  */
-export async function serve(root) {
+export async function serve(root, headers = {}) {
   root = resolve(root);
   const requests = [];
   const server = createServer(async (req, res) => {
@@ -39,6 +40,7 @@ export async function serve(root) {
       res.writeHead(200, {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-store',
+        ...headers,
       });
       res.end(body);
     } catch {
