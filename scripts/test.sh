@@ -10,7 +10,7 @@
 # Every check runs even if an earlier one failed; the script exits non-zero
 # if any failed, and prints each step's time and one line of test totals.
 # No step can hang: each runs under a time limit (see `within` in
-# setup.sh) and the whole run stops at WASMQTT_TEST_MINUTES (default 85)
+# processes.sh) and the whole run stops at WASMQTT_TEST_MINUTES (default 85)
 # minutes; a step that runs out of time is named in the log and fails.
 # PROPTEST_CASES (proptest's case count per property, default 256) is
 # passed through from the environment, e.g.
