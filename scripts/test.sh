@@ -3,14 +3,14 @@
 # formatting; clippy for the workspace, the fuzz crate and the wasm32
 # client; the workspace's Rust tests; the npm package build held to its
 # size budget; the TypeScript types; the browser, JS package, dashboard and
-# interop suites; the tests of the process helpers they rely on.
+# interop suites; the tests of the child-process functions they rely on.
 #
 #   bash scripts/test.sh
 #
 # Every check runs even if an earlier one failed; the script exits non-zero
 # if any failed, and prints each step's time and one line of test totals.
 # No step can hang: each runs under a time limit (see `within` in
-# setup.sh) and the whole run stops at WASMQTT_TEST_MINUTES (default 85)
+# processes.sh) and the whole run stops at WASMQTT_TEST_MINUTES (default 85)
 # minutes; a step that runs out of time is named in the log and fails.
 # PROPTEST_CASES (proptest's case count per property, default 256) is
 # passed through from the environment, e.g.
@@ -29,7 +29,7 @@ run_tests() {
     fi
 }
 
-# The bounded child-process helpers every suite below stops its processes
+# The bounded child-process functions every suite below stops its processes
 # with (tests/support/).
 run_support_tests() {
     node --test --test-reporter=spec --test-timeout=60000 tests/support/ 2>&1 | tee -a "$TEST_LOG"
@@ -133,7 +133,7 @@ check "clippy" within 1200 cargo clippy --workspace --all-targets -- -D warnings
 # check it; fuzzing itself needs nightly, see README).
 check "clippy (fuzz crate)" within 600 cargo clippy --manifest-path fuzz/Cargo.toml --bins -- -D warnings
 check "tests" within 1200 bash "$this" --step run_tests
-check "process helper tests" within 120 bash "$this" --step run_support_tests
+check "child-process tests" within 120 bash "$this" --step run_support_tests
 check "clippy (wasm32)" within 600 cargo clippy --target wasm32-unknown-unknown -p wasmqtt --all-targets -- -D warnings
 # The package, held to its size budget (README: 50 KB gzip).
 check "npm package build (50,000 B gzip budget)" within 900 env WASMQTT_SIZE_BUDGET=50000 bash scripts/build-wasm.sh

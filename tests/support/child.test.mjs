@@ -1,6 +1,6 @@
 // A child that ignores SIGTERM must not hold a test run up: it is killed
-// once the grace period is over, both by the Node helper and by the shell
-// helper the scripts use.
+// once the grace period is over, both by `stopChild` (Node) and by `stop_pids`
+// and `within` (the scripts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

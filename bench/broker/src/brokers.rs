@@ -43,8 +43,24 @@ impl BrokerProcess {
             .spawn()
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", bin.display())))?;
         let stdout = child.stdout.take().expect("piped");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
+        // Read on a thread, so a broker that never says LISTENING is
+        // killed after a bound instead of holding the run up.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = BufReader::new(stdout).read_line(&mut line).map(|_| line);
+            let _ = tx.send(read);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(read) => read?,
+            Err(_) => {
+                child.kill().ok();
+                child.wait().ok();
+                return Err(io::Error::other(
+                    "wasmqtt-broker did not print LISTENING within 10 s",
+                ));
+            }
+        };
         let field = |key: &str| -> io::Result<SocketAddr> {
             line.split_whitespace()
                 .find_map(|f| f.strip_prefix(key))
