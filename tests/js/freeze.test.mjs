@@ -38,7 +38,7 @@ test('frozen: closed on freeze, nothing lost, resumed at once on thaw', async ()
     const { connectAsync, } = window.wasmqtt;
     window.peer = await connectAsync(broker);
     window.got = [];
-    await window.peer.subscribe(topics.fromFrozen, { qos: 1 }, (t, p) => window.got.push(window.h.text(p)));
+    await window.peer.subscribe(topics.fromFrozen, { qos: 1, handler: (t, p) => window.got.push(window.h.text(p)) });
   }, { broker: env.broker, topics });
 
   await page.evaluate(async ({ broker, id, topics }) => {
@@ -54,7 +54,7 @@ test('frozen: closed on freeze, nothing lost, resumed at once on thaw', async ()
       client.on(name, (a) => window.events.push(name === 'error' ? `error ${a.code}` : name));
     }
     window.received = [];
-    await client.subscribe(topics.toFrozen, { qos: 1 }, (t, p) => window.received.push(window.h.text(p)));
+    await client.subscribe(topics.toFrozen, { qos: 1, handler: (t, p) => window.received.push(window.h.text(p)) });
     // A publish the broker will not acknowledge on this connection: in flight at the freeze.
     await client.publish(`$control/withhold-acks/${id}`, '1', { qos: 1 });
     window.published = client.publish(topics.fromFrozen, 'sent before the freeze', { qos: 1 }).then(() => true);
