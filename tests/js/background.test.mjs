@@ -85,7 +85,7 @@ test('hidden for 10 Keep Alive intervals: on time with the timer worker, dropped
   const { page } = worker;
   assert.equal(await page.evaluate(() => document.visibilityState), 'visible');
   await sleep(VISIBLE_MS);
-  assert.ok(!server.requests.includes('/js/timer-worker.js'), 'the timer worker was loaded while visible');
+  assert.ok(!server.requests.includes('/pkg/timer-worker.js'), 'the timer worker was loaded while visible');
 
   // Another tab in front: both test pages are hidden.
   const front = await chromium.context.newPage();
@@ -123,7 +123,7 @@ test('hidden for 10 Keep Alive intervals: on time with the timer worker, dropped
   const pings = worker.relay.packets.filter((p) => p.conn === 0 && p.type === 'PINGREQ' && p.at >= hiddenFrom);
   assert.ok(pings.length >= 10, `${pings.length} PINGREQs while hidden`);
   assert.ok(Math.max(...on.pingGaps.after) <= KEEPALIVE * 1000 + LATE_MS, `PINGREQ gaps ${on.pingGaps.after}`);
-  assert.ok(server.requests.includes('/js/timer-worker.js'), 'the timer worker was not loaded');
+  assert.ok(server.requests.includes('/pkg/timer-worker.js'), 'the timer worker was not loaded');
   assert.deepEqual(on.problems, []);
 
   // Without: the broker gives up after 1.5 x Keep Alive of silence.
