@@ -15,7 +15,7 @@ pub struct Config {
     pub ws: Vec<SocketAddr>,
     /// Whether clients without credentials may connect.
     pub allow_anonymous: bool,
-    /// Password file: `user:$argon2id$...` or `user:scram-sha-256:...` lines (see auth.rs).
+    /// Password file: `user:$argon2id$...` or `user:scram-sha-256:...` lines (see auth/password.rs).
     pub password_file: Option<PathBuf>,
     /// ACL file: per-user topic patterns for publish and subscribe.
     pub acl_file: Option<PathBuf>,

@@ -70,5 +70,5 @@ pub(crate) fn route_will(shared: &Shared, client: Arc<str>, will: Will) {
     };
     let message = Arc::new(Message::from_publish(publish, Some(client)));
     Stats::add(&shared.stats.messages_received, 1);
-    shared.state().route(message);
+    shared.state().route(message, &shared.access);
 }

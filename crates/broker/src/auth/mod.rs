@@ -141,6 +141,20 @@ impl Access {
             .any(|pattern| matches(&pattern, topic))
     }
 
+    /// Whether `username` (connected as `client_id`) may receive a message
+    /// published to `topic`: checked when a message is queued and again when
+    /// it is sent, so a subscription can never deliver more than the rules
+    /// allow now.
+    pub fn can_read(&self, username: Option<&str>, client_id: &str, topic: &str) -> bool {
+        let Some(acl) = &self.acl else {
+            return true;
+        };
+        acl.rules(username)
+            .filter(|r| r.read)
+            .filter_map(|r| r.pattern_for(username, client_id))
+            .any(|pattern| matches(&pattern, topic))
+    }
+
     /// Whether `username` (connected as `client_id`) may subscribe to
     /// `filter`, a valid topic filter, maybe shared.
     pub fn can_subscribe(&self, username: Option<&str>, client_id: &str, filter: &str) -> bool {
@@ -155,6 +169,18 @@ impl Access {
             .filter(|r| r.read)
             .filter_map(|r| r.pattern_for(username, client_id))
             .any(|pattern| covers(&pattern, filter))
+    }
+}
+
+#[cfg(test)]
+impl Access {
+    /// Access with only an ACL, from its text.
+    pub(crate) fn with_acl(text: &str) -> Self {
+        Self {
+            allow_anonymous: true,
+            acl: Some(Acl::parse(text).unwrap_or_default()),
+            ..Self::default()
+        }
     }
 }
 
@@ -272,6 +298,18 @@ pattern read clients/%c/in
 user bob
 topic bob/# 
 topic readwrite with space/# ";
+
+    #[test]
+    fn read_access_is_per_topic() {
+        let a = access(None, Some(ACL), true);
+        assert!(a.can_read(Some("alice"), "c1", "$SYS/broker/uptime"));
+        assert!(a.can_read(Some("alice"), "c1", "alice/x"));
+        assert!(!a.can_read(Some("alice"), "c1", "sensors/kitchen/temp"));
+        assert!(!a.can_read(Some("eve"), "c1", "alice/x"));
+        assert!(a.can_read(None, "c9", "clients/c9/in"));
+        assert!(!a.can_read(None, "c9", "clients/c8/in"));
+        assert!(access(None, None, true).can_read(Some("eve"), "c", "alice/x"));
+    }
 
     #[test]
     fn acl_grants_by_section_and_substitution() {

@@ -204,6 +204,20 @@ impl Connection {
         self.control = control_rx;
 
         let mut state = shared.state();
+        // A session belongs to the user who made it. Another user may not
+        // take over its connection (which would let anyone knock a client
+        // off by guessing its id) nor resume it (which would hand over its
+        // subscriptions and messages): a connected session refuses the
+        // newcomer, a stored one is discarded and a new one begins.
+        let foreign = state
+            .sessions
+            .get(&client_id)
+            .filter(|old| old.username != connect.username);
+        if foreign.is_some_and(|old| old.link.is_some()) {
+            debug!(client = %client_id, peer = %self.peer, "client id in use by another user");
+            return Err(ReasonCode::ClientIdentifierNotValid);
+        }
+        let fresh = connect.clean_start || foreign.is_some();
         let mut old_will = None;
         if let Some(old) = state.sessions.get_mut(&client_id) {
             if let Some(link) = old.link.take() {
@@ -215,7 +229,7 @@ impl Connection {
             old_will = old.will.take().or(old.delayed_will.take());
         }
         // [MQTT-3.1.2-4]: Clean Start discards any existing session.
-        if connect.clean_start {
+        if fresh {
             state.remove_session(&client_id);
         }
         let session_present = state.sessions.contains_key(&client_id);
@@ -242,7 +256,7 @@ impl Connection {
             // The old connection ended without DISCONNECT. If its session
             // ended too (Clean Start) or it has no delay, the will is due
             // now; otherwise this connection cancels it [MQTT-3.1.3-9].
-            if connect.clean_start || crate::lifecycle::will_delay(&will) == 0 {
+            if fresh || crate::lifecycle::will_delay(&will) == 0 {
                 crate::lifecycle::route_will(&shared, Arc::clone(&client_id), will);
             }
         }

@@ -30,6 +30,9 @@ impl Connection {
             let Some(delivery) = session.pending.pop_front() else {
                 break;
             };
+            if !self.may_read(delivery.message.topic.as_str()) {
+                continue;
+            }
             let Some(mut publish) = delivery.to_publish(now) else {
                 continue; // expired while queued
             };
@@ -77,6 +80,11 @@ impl Connection {
         let Some(session) = self.session(&mut state) else {
             return;
         };
+        // A delivery this user may no longer read is dropped, not re-sent.
+        // A PUBREL carries no message and still completes its exchange.
+        session.inflight.retain(|_, out| {
+            out.stage == Stage::PubComp || self.may_read(out.publish.topic.as_str())
+        });
         let mut order: Vec<&mut Outgoing> = session.inflight.values_mut().collect();
         order.sort_unstable_by_key(|o| o.seq);
         for out in order {
@@ -96,5 +104,12 @@ impl Connection {
                 tracing::error!("cannot re-encode an in-flight packet");
             }
         }
+    }
+
+    /// Whether this connection's user may receive a message on `topic` now.
+    fn may_read(&self, topic: &str) -> bool {
+        self.shared
+            .access
+            .can_read(self.username.as_deref(), &self.client_id, topic)
     }
 }

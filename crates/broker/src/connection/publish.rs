@@ -89,7 +89,7 @@ impl Connection {
                 publish.clone(),
                 Some(Arc::clone(&self.client_id)),
             ));
-            let routed = self.shared.state().route(message);
+            let routed = self.shared.state().route(message, &self.shared.access);
             if routed == 0 {
                 ReasonCode::NoMatchingSubscribers
             } else {
