@@ -47,6 +47,15 @@ pub struct Limits {
     pub max_queued_messages: usize,
     /// Seconds a new connection has to send CONNECT.
     pub connect_timeout: u64,
+    /// Password checks (Argon2 hashes) run at once; 0: one per core.
+    pub max_concurrent_logins: usize,
+    /// Milliseconds a CONNECT waits for a password check to start before it
+    /// is refused with 0x89 Server busy.
+    pub login_wait_ms: u64,
+    /// Failed password checks from one address (IPv6: one /64) before it
+    /// is refused with 0x9F Connection rate exceeded for a back-off (1 s,
+    /// doubling up to 64 s); 0 turns the back-off off.
+    pub login_failures_before_backoff: u32,
 }
 
 impl Default for Config {
@@ -75,6 +84,9 @@ impl Default for Limits {
             max_connections: 10_000,
             max_queued_messages: 10_000,
             connect_timeout: 10,
+            max_concurrent_logins: 0,
+            login_wait_ms: 2000,
+            login_failures_before_backoff: 5,
         }
     }
 }

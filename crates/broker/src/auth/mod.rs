@@ -1,7 +1,9 @@
 //! Who may connect, publish and subscribe: the password file
-//! ([`password`]) and the ACL file ([`acl`]).
+//! ([`password`]), the ACL file ([`acl`]) and the bounds on password
+//! checks ([`gate`]).
 
 mod acl;
+pub mod gate;
 mod password;
 
 use std::collections::HashMap;
@@ -15,11 +17,12 @@ use crate::config::Config;
 use crate::scram::{self, ScramCredential};
 
 use acl::{covers, Acl};
-use password::{parse_passwords, Credential};
+use gate::LoginGate;
+use password::{parse_passwords, BlockPool, Credential};
 pub use password::{password_line, HashKind};
 
 /// Credentials and access control.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Access {
     allow_anonymous: bool,
     /// `None` without a password file.
@@ -29,6 +32,23 @@ pub struct Access {
     /// Makes up stable SCRAM salts for unknown users, so that an exchange
     /// does not tell which names exist.
     mock_secret: [u8; 32],
+    /// Bounds concurrent password checks and backs off failing addresses.
+    logins: LoginGate,
+    /// Argon2 working memory, one buffer per concurrent check.
+    memory: BlockPool,
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Self {
+            allow_anonymous: false,
+            users: None,
+            acl: None,
+            mock_secret: [0; 32],
+            logins: LoginGate::new(1, std::time::Duration::ZERO, 0),
+            memory: BlockPool::default(),
+        }
+    }
 }
 
 impl Access {
@@ -49,8 +69,16 @@ impl Access {
                 format!("{}: {e}", path.display()),
             )
         };
+        let limits = &config.limits;
+        let logins = LoginGate::new(
+            limits.max_concurrent_logins,
+            std::time::Duration::from_millis(limits.login_wait_ms),
+            limits.login_failures_before_backoff,
+        );
         let mut access = Self {
             allow_anonymous: config.allow_anonymous,
+            memory: BlockPool::new(logins.capacity()),
+            logins,
             ..Self::default()
         };
         getrandom::fill(&mut access.mock_secret).map_err(io::Error::other)?;
@@ -91,12 +119,12 @@ impl Access {
             };
         };
         let ok = match (users.get(username), password) {
-            (Some(credential), Some(password)) => credential.verify(password),
+            (Some(credential), Some(password)) => credential.verify(password, &self.memory),
             _ => {
                 // Spend the time a real check takes, so that it does not
                 // tell which user names exist.
                 if let Some(any) = users.values().next() {
-                    any.verify(password.unwrap_or_default());
+                    any.verify(password.unwrap_or_default(), &self.memory);
                 }
                 false
             }
@@ -106,6 +134,11 @@ impl Access {
         } else {
             Err(ReasonCode::BadUserNameOrPassword)
         }
+    }
+
+    /// The gate password checks go through.
+    pub fn logins(&self) -> &LoginGate {
+        &self.logins
     }
 
     /// Whether SCRAM-SHA-256 is offered: only with a password file.
@@ -204,6 +237,7 @@ mod tests {
             users: passwords.map(|t| parse_passwords(t).unwrap()),
             acl: acl.map(|t| Acl::parse(t).unwrap()),
             mock_secret: [7; 32],
+            ..Access::default()
         }
     }
 

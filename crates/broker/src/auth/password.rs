@@ -21,12 +21,15 @@
 //! CONNECT outcomes: no user name → allowed if `allow_anonymous`, else 0x87
 //! (3.1.1: return code 5); a user name with a password file → the password
 //! must check out, else 0x86 (3.1.1: 4); a user name without a password file
-//! → allowed if `allow_anonymous`, else 0x86.
+//! → allowed if `allow_anonymous`, else 0x86. Checks that hash go through
+//! the login gate first (see [`super::gate`]): 0x89 when it is full, 0x9F
+//! while the address backs off (3.1.1: 3 for both).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use super::content_lines;
 use crate::scram::{self, ScramCredential};
@@ -34,19 +37,108 @@ use crate::scram::{self, ScramCredential};
 /// One user's line in the password file.
 #[derive(Clone)]
 pub(super) enum Credential {
-    /// A PHC string, checked when loaded.
-    Argon2(String),
+    Argon2(Argon2Hash),
     Scram(ScramCredential),
 }
 
 impl Credential {
     /// Checks a plain password: one Argon2 hash or one PBKDF2 derivation.
-    pub(super) fn verify(&self, password: &[u8]) -> bool {
+    pub(super) fn verify(&self, password: &[u8], memory: &BlockPool) -> bool {
         match self {
-            Self::Argon2(phc) => PasswordHash::new(phc)
-                .is_ok_and(|hash| Argon2::default().verify_password(password, &hash).is_ok()),
+            Self::Argon2(hash) => hash.verify(password, memory),
             Self::Scram(c) => c.verify_password(password),
         }
+    }
+}
+
+/// An Argon2 PHC string, parsed once when the file is loaded.
+#[derive(Clone)]
+pub(super) struct Argon2Hash {
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    salt: Vec<u8>,
+    hash: Output,
+}
+
+impl Argon2Hash {
+    fn parse(phc: &str) -> Result<Self, String> {
+        let hash = PasswordHash::new(phc).map_err(|e| format!("not a PHC string: {e}"))?;
+        let algorithm = Algorithm::try_from(hash.algorithm)
+            .map_err(|_| format!("unknown algorithm {}", hash.algorithm))?;
+        let version = match hash.version {
+            Some(v) => Version::try_from(v).map_err(|e| format!("bad Argon2 version: {e}"))?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(&hash).map_err(|e| format!("bad Argon2 parameters: {e}"))?;
+        let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+            return Err("PHC string without salt or hash".into());
+        };
+        let mut buf = [0u8; 64];
+        let salt = salt
+            .decode_b64(&mut buf)
+            .map_err(|e| format!("bad salt: {e}"))?
+            .to_vec();
+        Ok(Self {
+            algorithm,
+            version,
+            params,
+            salt,
+            hash: expected,
+        })
+    }
+
+    /// Recomputes the hash in memory borrowed from `memory` and compares it
+    /// in constant time.
+    fn verify(&self, password: &[u8], memory: &BlockPool) -> bool {
+        let argon2 = Argon2::new(self.algorithm, self.version, self.params.clone());
+        let mut blocks = memory.take(self.params.block_count());
+        let computed = Output::init_with(self.hash.len(), |out| {
+            argon2
+                .hash_password_into_with_memory(password, &self.salt, out, &mut blocks)
+                .map_err(|_| argon2::password_hash::Error::Crypto)
+        });
+        memory.give_back(blocks);
+        computed.is_ok_and(|c| c == self.hash)
+    }
+}
+
+/// Argon2 working memory (19 MiB per check with the default parameters),
+/// kept for reuse instead of being allocated for every check: allocations
+/// that size, made from many threads, stay resident in the allocator's
+/// per-thread arenas. The pool keeps at most `keep` buffers, one per check
+/// allowed to run at once, so what it holds is bounded.
+#[derive(Debug, Default)]
+pub(super) struct BlockPool {
+    buffers: Mutex<Vec<Vec<Block>>>,
+    keep: usize,
+}
+
+impl BlockPool {
+    pub(super) fn new(keep: usize) -> Self {
+        Self {
+            buffers: Mutex::new(Vec::new()),
+            keep,
+        }
+    }
+
+    fn take(&self, blocks: usize) -> Vec<Block> {
+        let reused = self.lock().pop();
+        let mut buffer = reused.unwrap_or_default();
+        buffer.resize(blocks, Block::default());
+        buffer
+    }
+
+    fn give_back(&self, buffer: Vec<Block>) {
+        let mut buffers = self.lock();
+        if buffers.len() < self.keep {
+            buffers.push(buffer);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<Block>>> {
+        // A panic while it was held leaves a list of buffers: still usable.
+        self.buffers.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -120,8 +212,7 @@ pub(super) fn parse_passwords(text: &str) -> Result<HashMap<String, Credential>,
             return Err(at("empty user name"));
         }
         let credential = if hash.starts_with("$argon2") {
-            check_argon2(hash).map_err(|e| at(&e))?;
-            Credential::Argon2(hash.to_owned())
+            Credential::Argon2(Argon2Hash::parse(hash).map_err(|e| at(&e))?)
         } else if hash.starts_with(scram::FILE_PREFIX) {
             Credential::Scram(ScramCredential::parse(hash).map_err(|e| at(&e))?)
         } else {
@@ -134,16 +225,4 @@ pub(super) fn parse_passwords(text: &str) -> Result<HashMap<String, Credential>,
         }
     }
     Ok(users)
-}
-
-fn check_argon2(phc: &str) -> Result<(), String> {
-    let hash = PasswordHash::new(phc).map_err(|e| format!("not a PHC string: {e}"))?;
-    if !["argon2id", "argon2i", "argon2d"].contains(&hash.algorithm.as_str()) {
-        return Err(format!("unknown algorithm {}", hash.algorithm));
-    }
-    argon2::Params::try_from(&hash).map_err(|e| format!("bad Argon2 parameters: {e}"))?;
-    if hash.salt.is_none() || hash.hash.is_none() {
-        return Err("PHC string without salt or hash".into());
-    }
-    Ok(())
 }

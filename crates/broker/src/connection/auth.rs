@@ -133,20 +133,35 @@ impl Connection {
         Ok(())
     }
 
-    /// Checks a plain User Name and Password, hashing off the async threads.
+    /// Checks a plain User Name and Password. A check that hashes goes
+    /// through the login gate (bounded concurrency, back-off for failing
+    /// addresses) and runs on a blocking thread.
     async fn check_password(&self, connect: &Connect) -> Result<(), ReasonCode> {
         let access = &self.shared.access;
         let username = connect.username.as_deref();
         let result = if access.verifies_passwords(username) {
+            let ip = self.peer.ip();
+            let permit = access.logins().admit(ip).await.inspect_err(|code| {
+                debug!(peer = %self.peer, user = ?username, ?code, "password check not admitted");
+            })?;
             let shared = Arc::clone(&self.shared);
             let (username, password) = (connect.username.clone(), connect.password.clone());
-            tokio::task::spawn_blocking(move || {
+            let result = tokio::task::spawn_blocking(move || {
+                // Held until the hash is done, even if this connection is
+                // dropped meanwhile, so the bound holds.
+                let _permit = permit;
                 shared
                     .access
                     .authenticate(username.as_deref(), password.as_deref())
             })
             .await
-            .unwrap_or(Err(ReasonCode::ServerUnavailable))
+            .unwrap_or(Err(ReasonCode::ServerUnavailable));
+            match result {
+                Ok(()) => access.logins().record(ip, true),
+                Err(ReasonCode::BadUserNameOrPassword) => access.logins().record(ip, false),
+                Err(_) => {}
+            }
+            result
         } else {
             access.authenticate(username, connect.password.as_deref())
         };

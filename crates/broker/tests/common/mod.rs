@@ -49,6 +49,15 @@ impl Client {
         }
     }
 
+    /// A client on an already connected stream.
+    pub fn on(stream: TcpStream, version: ProtocolVersion) -> Self {
+        Self {
+            stream,
+            version,
+            buf: BytesMut::new(),
+        }
+    }
+
     /// Opens a connection and completes CONNECT/CONNACK.
     pub async fn connect(addr: SocketAddr, connect: Connect) -> (Self, ConnAck) {
         let mut c = Self::open(addr, connect.protocol_version).await;
