@@ -23,6 +23,9 @@ pub struct Config {
     pub limits: Limits,
     /// Turns on the `$control/...` fault-injection topics used by end-to-end tests.
     pub test_control: bool,
+    /// With a password file, the user allowed to publish to `$control/...`
+    /// (besides users the ACL grants write access to it).
+    pub test_control_user: Option<String>,
     /// Seconds between `$SYS/broker/...` updates (0 turns them off).
     pub sys_interval: u64,
 }
@@ -68,6 +71,7 @@ impl Default for Config {
             acl_file: None,
             limits: Limits::default(),
             test_control: false,
+            test_control_user: None,
             sys_interval: 10,
         }
     }

@@ -18,6 +18,8 @@ user alice
 topic readwrite alice/#
 user eve
 topic readwrite eve/#
+user ops
+topic write $control/#
 ";
 
 fn file(text: &str) -> NamedTempFile {
@@ -41,16 +43,22 @@ struct Setup {
 }
 
 async fn two_users() -> Setup {
-    let passwords = file(&format!(
-        "{}\n{}\n",
-        argon2_line("alice", "alice-pw"),
-        argon2_line("eve", "eve-pw")
-    ));
+    users(|_| {}).await
+}
+
+/// alice, eve, ops (granted `$control/#` by the ACL) and tester.
+async fn users(f: impl FnOnce(&mut wasmqtt_broker::Config)) -> Setup {
+    let lines: Vec<String> = ["alice", "eve", "ops", "tester"]
+        .into_iter()
+        .map(|u| argon2_line(u, &format!("{u}-pw")))
+        .collect();
+    let passwords = file(&lines.join("\n"));
     let acl = file(ACL);
     let broker = broker_with(|c| {
         c.password_file = Some(passwords.path().to_owned());
         c.acl_file = Some(acl.path().to_owned());
         c.allow_anonymous = false;
+        f(c);
     })
     .await;
     Setup {
@@ -140,5 +148,41 @@ async fn a_connected_session_cannot_be_taken_over_by_another_user() {
         ReasonCode::Success
     );
     assert_eq!(alice.recv_acked().await.payload.as_ref(), b"x");
+    s.broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_authentication_control_topics_need_the_control_user_or_an_acl_grant() {
+    let s = users(|c| {
+        c.test_control = true;
+        c.test_control_user = Some("tester".into());
+    })
+    .await;
+    let addr = s.broker.tcp[0];
+    let (mut alice, _) = login(addr, "alice", "victim").await;
+    // eve may not: PUBACK 0x87, and alice's connection is untouched.
+    let (mut eve, _) = login(addr, "eve", "eve-1").await;
+    assert_eq!(
+        eve.publish1("$control/drop/victim", b"").await,
+        ReasonCode::NotAuthorized
+    );
+    alice.assert_idle().await;
+    // The ACL can grant it: ops may.
+    let (mut ops, _) = login(addr, "ops", "ops-1").await;
+    assert_eq!(
+        ops.publish1("$control/disconnect/victim", b"0x98").await,
+        ReasonCode::Success
+    );
+    alice
+        .expect_disconnect(ReasonCode::AdministrativeAction)
+        .await;
+    // So may the control user.
+    let (mut alice, _) = login(addr, "alice", "victim").await;
+    let (mut tester, _) = login(addr, "tester", "tester-1").await;
+    assert_eq!(
+        tester.publish1("$control/drop/victim", b"").await,
+        ReasonCode::Success
+    );
+    alice.expect_closed().await;
     s.broker.shutdown().await;
 }

@@ -141,6 +141,17 @@ impl Access {
         &self.logins
     }
 
+    /// Whether user names are proven (there is a password file).
+    pub fn authenticates(&self) -> bool {
+        self.users.is_some()
+    }
+
+    /// Whether an ACL file explicitly allows publishing to `topic` (without
+    /// one nothing is granted explicitly).
+    pub fn acl_grants_publish(&self, username: Option<&str>, client_id: &str, topic: &str) -> bool {
+        self.acl.is_some() && self.can_publish(username, client_id, topic)
+    }
+
     /// Whether SCRAM-SHA-256 is offered: only with a password file.
     pub fn scram_enabled(&self) -> bool {
         self.users.is_some()

@@ -59,7 +59,10 @@ impl Connection {
                 return Some(End::Abnormal);
             }
         }
-        if self.shared.config.test_control && publish.topic.as_str().starts_with("$control/") {
+        if self.shared.config.test_control
+            && publish.topic.as_str().starts_with("$control/")
+            && self.may_use_test_control(publish.topic.as_str())
+        {
             self.on_test_control(&publish);
             if let (QoS::ExactlyOnce, Some(id)) = (publish.qos, id) {
                 self.hold_inbound(id);
@@ -98,6 +101,20 @@ impl Connection {
         };
         self.acknowledge(&publish, reason);
         None
+    }
+
+    /// Whether this client may use the `$control/...` topics. Without a
+    /// password file user names prove nothing and anyone may (test setups);
+    /// with one, only the configured control user or a user the ACL grants
+    /// write access to the topic. Others are refused like any `$` topic.
+    fn may_use_test_control(&self, topic: &str) -> bool {
+        let access = &self.shared.access;
+        if !access.authenticates() {
+            return true;
+        }
+        let username = self.username.as_deref();
+        username.is_some() && username == self.shared.config.test_control_user.as_deref()
+            || access.acl_grants_publish(username, &self.client_id, topic)
     }
 
     /// PUBACK or PUBREC for a QoS 1/2 publish; MQTT 3.1.1 only has success.
