@@ -238,7 +238,7 @@ impl Connection {
             .entry(Arc::clone(&client_id))
             .or_insert_with(|| Session::new(Arc::clone(&client_id)));
         // A will held back by its delay is cancelled by the reconnect.
-        session.generation += 1;
+        session.generation = shared.next_id();
         session.username = connect.username.clone();
         session.expiry_interval = expiry;
         session.will = connect.will;

@@ -279,7 +279,7 @@ impl Connection {
         };
         crate::state::Stats::add_signed(&shared.stats.clients_connected, -1);
         session.link = None;
-        session.generation += 1;
+        session.generation = shared.next_id();
         let generation = session.generation;
         let expiry = session.expiry_interval;
         // [MQTT-3.1.2-8] [MQTT-3.1.2-10]
