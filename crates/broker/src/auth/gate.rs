@@ -96,23 +96,32 @@ impl LoginGate {
     /// off, 0x89 if no place frees up within the wait.
     pub async fn admit(&self, addr: IpAddr) -> Result<Permit, ReasonCode> {
         let key = key(addr);
-        let now = Instant::now();
-        if let Some(f) = self.lock().get(&key) {
-            if f.blocked_until.is_some_and(|until| now < until) {
-                return Err(ReasonCode::ConnectionRateExceeded);
-            }
-        }
+        self.check_backoff(key)?;
         let permit = tokio::time::timeout(self.wait, Arc::clone(&self.permits).acquire_owned())
             .await
             .map_err(|_| ReasonCode::ServerBusy)?
             // The semaphore is never closed.
             .map_err(|_| ReasonCode::ServerUnavailable)?;
+        // Again: attempts queued behind the failures that started the
+        // back-off are dropped without a check, so a flood from one address
+        // stops delaying everyone else as soon as it is recognised.
+        self.check_backoff(key)?;
         let running = self.running.fetch_add(1, Ordering::Relaxed) + 1;
         self.peak.fetch_max(running, Ordering::Relaxed);
         Ok(Permit {
             _permit: permit,
             running: Arc::clone(&self.running),
         })
+    }
+
+    fn check_backoff(&self, key: IpAddr) -> Result<(), ReasonCode> {
+        let now = Instant::now();
+        match self.lock().get(&key) {
+            Some(f) if f.blocked_until.is_some_and(|until| now < until) => {
+                Err(ReasonCode::ConnectionRateExceeded)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Records the outcome of a check from `addr`.
@@ -204,6 +213,24 @@ mod tests {
         gate.record(a, true);
         gate.record(a, false);
         assert!(gate.admit(a).await.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempts_queued_when_the_back_off_starts_are_dropped() {
+        let gate = Arc::new(LoginGate::new(1, Duration::from_secs(10), 1));
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let first = gate.admit(a).await.unwrap();
+        let queued = tokio::spawn({
+            let gate = Arc::clone(&gate);
+            async move { gate.admit(a).await.map(drop) }
+        });
+        tokio::task::yield_now().await;
+        gate.record(a, false);
+        drop(first);
+        assert_eq!(
+            queued.await.unwrap(),
+            Err(ReasonCode::ConnectionRateExceeded)
+        );
     }
 
     #[tokio::test(start_paused = true)]
