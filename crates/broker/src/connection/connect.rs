@@ -197,7 +197,6 @@ impl Connection {
         self.connect_session_expiry = requested_expiry;
         self.client_receive_maximum = props.receive_maximum.unwrap_or(u16::MAX);
         self.client_maximum_packet_size = props.maximum_packet_size.unwrap_or(MAX_PACKET_SIZE);
-        self.aliases = vec![None; usize::from(limits.topic_alias_maximum)];
         self.idle_limit =
             (keep_alive > 0).then(|| Duration::from_millis(u64::from(keep_alive) * 1500));
         let (control_tx, control_rx) = mpsc::unbounded_channel();

@@ -57,7 +57,8 @@ pub(crate) struct Connection {
     /// The client's Receive Maximum and Maximum Packet Size.
     client_receive_maximum: u16,
     client_maximum_packet_size: u32,
-    /// Topic aliases the client set, index alias - 1.
+    /// Topic aliases the client set, index alias - 1; grown on use up to
+    /// our Topic Alias Maximum.
     aliases: Vec<Option<TopicName>>,
     /// Session Expiry Interval from CONNECT.
     connect_session_expiry: u32,
@@ -66,6 +67,9 @@ pub(crate) struct Connection {
     /// Enhanced authentication: the method in use, re-authentication.
     auth: auth::AuthState,
 }
+
+/// Output buffer capacity kept between writes.
+const TX_KEEP: usize = 16 * 1024;
 
 /// Most chunks handled between two writes.
 const MAX_BURST: usize = 64;
@@ -265,6 +269,10 @@ impl Connection {
         crate::state::Stats::add(&self.shared.stats.bytes_sent, self.tx.len() as u64);
         let result = self.transport.send(&self.tx).await;
         self.tx.clear();
+        // A burst's worth of output is not kept for an idle connection.
+        if self.tx.capacity() > TX_KEEP {
+            self.tx = Vec::new();
+        }
         result.map_err(|_| End::Abnormal)
     }
 

@@ -20,9 +20,13 @@ impl Connection {
             return Some(End::Abnormal);
         }
         if let Some(alias) = publish.properties.topic_alias {
-            let slot = usize::from(alias)
-                .checked_sub(1)
-                .and_then(|i| self.aliases.get_mut(i));
+            let max = usize::from(self.shared.config.limits.topic_alias_maximum);
+            let index = usize::from(alias).checked_sub(1).filter(|&i| i < max);
+            // The table grows as aliases are used: most clients use none.
+            if let Some(i) = index.filter(|&i| i >= self.aliases.len()) {
+                self.aliases.resize(i + 1, None);
+            }
+            let slot = index.and_then(|i| self.aliases.get_mut(i));
             // [MQTT-3.3.2-8] [MQTT-3.3.2-9]: 0 (refused by the decoder) or
             // above the Topic Alias Maximum we announced.
             let Some(slot) = slot else {
