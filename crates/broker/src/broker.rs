@@ -166,7 +166,8 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, websocket: bool
                 let mut stop = shared.shutdown.clone();
                 // The handshake counts against the connect timeout.
                 let handshake = tokio::select! {
-                    h = tokio::time::timeout(timeout, accept_ws(stream, max_message)) => h.ok(),
+                    // Boxed: it would otherwise size every connection's task.
+                    h = tokio::time::timeout(timeout, Box::pin(accept_ws(stream, max_message))) => h.ok(),
                     _ = stop.changed() => None,
                 };
                 match handshake {

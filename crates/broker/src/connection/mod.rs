@@ -76,7 +76,10 @@ const MAX_BURST: usize = 64;
 
 /// Serves one accepted transport until it closes.
 pub(crate) async fn run(shared: Arc<Shared>, transport: Transport, peer: SocketAddr) {
-    let Some(mut conn) = connect::accept(shared, transport, peer).await else {
+    // CONNECT handling (decoding, authentication, timeouts) is the largest
+    // state of this task but lasts a moment: boxed, it is allocated only
+    // while it runs, and the task an idle connection keeps stays small.
+    let Some(mut conn) = Box::pin(connect::accept(shared, transport, peer)).await else {
         return;
     };
     let end = conn.serve().await;
