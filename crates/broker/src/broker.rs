@@ -35,6 +35,8 @@ pub struct Shared {
     next_id: AtomicU64,
     /// Open connections (before and after CONNECT).
     pub connections: AtomicUsize,
+    /// Most open connections since memory was last given back.
+    pub connections_peak: AtomicUsize,
     /// Set to `true` to stop.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -75,6 +77,7 @@ impl Broker {
             started: Instant::now(),
             next_id: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
+            connections_peak: AtomicUsize::new(0),
             shutdown: shutdown_rx,
             config,
         });
@@ -91,6 +94,7 @@ impl Broker {
                 tasks.spawn(accept_loop(Arc::clone(&shared), listener, websocket));
             }
         }
+        tasks.spawn(crate::reclaim::run(Arc::clone(&shared)));
         if shared.config.sys_interval > 0 {
             tasks.spawn(crate::sys::run(Arc::clone(&shared)));
         }
@@ -149,11 +153,15 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, websocket: bool
         };
         let max = shared.config.limits.max_connections;
         // Counted here, not in the task, so a burst cannot pass the limit.
-        if shared.connections.fetch_add(1, Ordering::Relaxed) >= max {
+        let open = shared.connections.fetch_add(1, Ordering::Relaxed);
+        if open >= max {
             shared.connections.fetch_sub(1, Ordering::Relaxed);
             debug!(%peer, "connection limit reached");
             continue;
         }
+        shared
+            .connections_peak
+            .fetch_max(open + 1, Ordering::Relaxed);
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             let transport = if websocket {

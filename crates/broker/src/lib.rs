@@ -11,6 +11,7 @@ pub mod config;
 mod connection;
 mod lifecycle;
 mod message;
+mod reclaim;
 pub mod router;
 #[doc(hidden)]
 pub mod scram;

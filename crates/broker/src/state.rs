@@ -147,6 +147,12 @@ impl State {
             self.subscriptions
                 .remove(&record.filter, record.share.as_deref(), client);
         }
+        // The table does not keep the size of a past crowd: shrunk to twice
+        // its use once it is four times larger, so shrinking stays rare.
+        let len = self.sessions.len();
+        if self.sessions.capacity() > 4 * len + 64 {
+            self.sessions.shrink_to(2 * len);
+        }
         Some(session)
     }
 
