@@ -3,7 +3,8 @@
 //!
 //! The router (topic tree, retained messages, shared subscriptions) is
 //! plain data behind one lock; each connection is a task that moves bytes
-//! through the codec; transports only move bytes.
+//! through the codec; transports only move bytes. Every clock reading and
+//! timer goes through tokio's clock, so tests can pause and advance it.
 
 mod auth;
 mod broker;

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use wasmqtt_codec::QoS;
 
@@ -106,13 +105,15 @@ impl State {
         }
         // The ACL is checked for the receiving session's user, whatever its
         // subscriptions say.
-        per_session.retain(|(client, _)| {
-            let username = self
-                .sessions
-                .get(client)
-                .and_then(|s| s.username.as_deref());
-            access.can_read(username, client, message.topic.as_str())
-        });
+        if access.has_acl() {
+            per_session.retain(|(client, _)| {
+                let username = self
+                    .sessions
+                    .get(client)
+                    .and_then(|s| s.username.as_deref());
+                access.can_read(username, client, message.topic.as_str())
+            });
+        }
         let count = per_session.len();
         for (client, delivery) in per_session {
             self.deliver(&client, delivery);
@@ -164,7 +165,7 @@ impl State {
         subscription_id: Option<u32>,
     ) -> Vec<Delivery> {
         self.retained
-            .matching(filter, Instant::now())
+            .matching(filter, tokio::time::Instant::now())
             .into_iter()
             .map(|message| Delivery {
                 qos: message.qos.min(options.qos),

@@ -141,6 +141,11 @@ impl Access {
         &self.logins
     }
 
+    /// Whether there is an ACL file (without one every topic is readable).
+    pub fn has_acl(&self) -> bool {
+        self.acl.is_some()
+    }
+
     /// Whether user names are proven (there is a password file).
     pub fn authenticates(&self) -> bool {
         self.users.is_some()

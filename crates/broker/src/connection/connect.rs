@@ -2,9 +2,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
 use tracing::debug;
 use wasmqtt_codec::{
     ConnAck, Connect, DecodeError, Decoder, Packet, Properties, ProtocolVersion, ReasonCode,

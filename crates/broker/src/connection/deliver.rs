@@ -2,7 +2,7 @@
 //! Maximum Packet Size.
 
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use wasmqtt_codec::{Packet, PubRel, QoS};
 

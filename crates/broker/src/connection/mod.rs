@@ -1,19 +1,21 @@
 //! One client connection: CONNECT, then packets in and deliveries out
 //! until it closes. Each packet kind is handled in its own file.
 
-mod auth;
 mod connect;
 mod control;
+mod credentials;
 mod deliver;
+mod enhanced_auth;
 mod publish;
 mod subscribe;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
 use tracing::debug;
 use wasmqtt_codec::{
     Decoder, Disconnect, Packet, PacketType, ProtocolVersion, ReasonCode, TopicName,
@@ -65,7 +67,7 @@ pub(crate) struct Connection {
     /// Test control: do not acknowledge the client's publishes.
     withhold_acks: bool,
     /// Enhanced authentication: the method in use, re-authentication.
-    auth: auth::AuthState,
+    auth: enhanced_auth::AuthState,
 }
 
 /// Output buffer capacity kept between writes.
@@ -102,9 +104,7 @@ impl Connection {
             if let Err(end) = self.flush().await {
                 return end;
             }
-            let deadline = self
-                .idle_limit
-                .map(|d| tokio::time::Instant::from_std(self.last_received + d));
+            let deadline = self.idle_limit.map(|d| self.last_received + d);
             let sleep = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(at).await,

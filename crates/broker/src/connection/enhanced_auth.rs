@@ -1,7 +1,6 @@
-//! Authentication of a connection: CONNECT credentials, the enhanced
-//! authentication exchange before CONNACK (section 4.12) and
-//! re-authentication with AUTH afterwards (section 4.12.1). The only
-//! method offered is SCRAM-SHA-256, against the password file.
+//! Enhanced authentication: the exchange before CONNACK (section 4.12) and
+//! re-authentication with AUTH afterwards (section 4.12.1). The only method
+//! offered is SCRAM-SHA-256, against the password file.
 //!
 //! Before CONNACK (all within the connect timeout):
 //!
@@ -24,8 +23,7 @@
 //! DISCONNECT 0x87; another method → DISCONNECT 0x8C; AUTH on a connection
 //! that did not use enhanced authentication, or out of turn → 0x82.
 
-use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
@@ -80,17 +78,15 @@ fn auth_packet(reason_code: ReasonCode, method: &str, data: String) -> Packet {
 }
 
 impl Connection {
-    /// Checks CONNECT's credentials, first running the enhanced
-    /// authentication exchange if CONNECT asks for one, by `deadline`. On
-    /// success `connect.username` is the authenticated user.
-    pub(super) async fn authenticate(
+    /// Runs the enhanced authentication exchange CONNECT asked for with
+    /// `method`, by `deadline`. On success `connect.username` is the
+    /// authenticated user.
+    pub(super) async fn enhanced_authentication(
         &mut self,
+        method: String,
         connect: &mut Connect,
         deadline: tokio::time::Instant,
     ) -> Result<(), Refusal> {
-        let Some(method) = connect.properties.authentication_method.clone() else {
-            return self.check_password(connect).await.map_err(Some);
-        };
         if method != scram::METHOD || !self.shared.access.scram_enabled() {
             debug!(peer = %self.peer, %method, "unsupported authentication method");
             return Err(Some(ReasonCode::BadAuthenticationMethod));
@@ -131,44 +127,6 @@ impl Connection {
         self.auth.method = Some(method);
         self.auth.connack_data = Some(Bytes::from(server_final));
         Ok(())
-    }
-
-    /// Checks a plain User Name and Password. A check that hashes goes
-    /// through the login gate (bounded concurrency, back-off for failing
-    /// addresses) and runs on a blocking thread.
-    async fn check_password(&self, connect: &Connect) -> Result<(), ReasonCode> {
-        let access = &self.shared.access;
-        let username = connect.username.as_deref();
-        let result = if access.verifies_passwords(username) {
-            let ip = self.peer.ip();
-            let permit = access.logins().admit(ip).await.inspect_err(|code| {
-                debug!(peer = %self.peer, user = ?username, ?code, "password check not admitted");
-            })?;
-            let shared = Arc::clone(&self.shared);
-            let (username, password) = (connect.username.clone(), connect.password.clone());
-            let result = tokio::task::spawn_blocking(move || {
-                // Held until the hash is done, even if this connection is
-                // dropped meanwhile, so the bound holds.
-                let _permit = permit;
-                shared
-                    .access
-                    .authenticate(username.as_deref(), password.as_deref())
-            })
-            .await
-            .unwrap_or(Err(ReasonCode::ServerUnavailable));
-            match result {
-                Ok(()) => access.logins().record(ip, true),
-                Err(ReasonCode::BadUserNameOrPassword) => access.logins().record(ip, false),
-                Err(_) => {}
-            }
-            result
-        } else {
-            access.authenticate(username, connect.password.as_deref())
-        };
-        if let Err(code) = result {
-            debug!(peer = %self.peer, user = ?username, ?code, "credentials refused");
-        }
-        result
     }
 
     /// Parses client-first and answers it. `expected_user`, if any, is the
