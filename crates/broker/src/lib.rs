@@ -6,6 +6,18 @@
 //! through the codec; transports only move bytes. Every clock reading and
 //! timer goes through tokio's clock, so tests can pause and advance it.
 
+// Peer data must never panic the broker: no unwrap, expect, panic or
+// unchecked indexing outside tests (a proven bound gets a local allow).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 mod auth;
 mod broker;
 pub mod config;

@@ -1,5 +1,17 @@
 //! The `wasmqtt-broker` command.
 
+// Peer data must never panic the broker: no unwrap, expect, panic or
+// unchecked indexing outside tests (a proven bound gets a local allow).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
