@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::io::DuplexStream;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -17,7 +18,7 @@ use crate::config::Config;
 use crate::connection;
 use crate::session::Control;
 use crate::state::{State, Stats};
-use crate::transport::{accept_ws, TcpTransport, Transport};
+use crate::transport::{accept_ws, LocalTransport, TcpTransport, Transport};
 
 /// What every connection task shares.
 #[derive(Debug)]
@@ -112,6 +113,27 @@ impl Broker {
     /// The shared state, for embedding and tests.
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Opens an in-process connection and returns the client's end: bytes
+    /// written to it are read as from a TCP client at 127.0.0.1. It counts
+    /// against `max_connections` like any other; `None` past the limit.
+    pub fn connect_local(&self) -> Option<DuplexStream> {
+        let shared = Arc::clone(&self.shared);
+        let open = shared.connections.fetch_add(1, Ordering::Relaxed);
+        if open >= shared.config.limits.max_connections {
+            shared.connections.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        let max = shared.config.limits.max_packet_size as usize;
+        let (client, server) = tokio::io::duplex(max.clamp(4096, 64 * 1024));
+        let peer = SocketAddr::from(([127, 0, 0, 1], 0));
+        tokio::spawn(async move {
+            let transport = Transport::Local(LocalTransport::new(server));
+            connection::run(Arc::clone(&shared), transport, peer).await;
+            shared.connections.fetch_sub(1, Ordering::Relaxed);
+        });
+        Some(client)
     }
 
     /// Sends DISCONNECT 0x8B to every client, publishes their wills and stops.

@@ -82,11 +82,11 @@ async fn topic_alias_errors() {
     b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn message_expiry_counts_down_while_queued_and_expired_ones_are_dropped() {
     // [MQTT-3.3.2-5] [MQTT-3.3.2-6]
-    let b = broker().await;
-    let addr = b.tcp[0];
+    let b = local(broker().await);
+    let addr = b;
     let persistent = |c: &mut wasmqtt_codec::Connect| {
         c.clean_start = false;
         c.properties.session_expiry_interval = Some(60);
@@ -111,7 +111,6 @@ async fn message_expiry_counts_down_while_queued_and_expired_ones_are_dropped() 
     assert_eq!(none.topic.as_str(), "e/none");
     assert_eq!(none.properties.message_expiry_interval, None);
     s.assert_idle().await;
-    b.shutdown().await;
 }
 
 #[tokio::test]
