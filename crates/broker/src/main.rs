@@ -49,7 +49,7 @@ struct Cli {
     test_control: bool,
     /// With --test-control and a password file: the user allowed to use
     /// the `$control/...` topics.
-    #[arg(long, value_name = "NAME", requires = "test_control")]
+    #[arg(long, value_name = "NAME")]
     test_control_user: Option<String>,
     /// Print a password-file line for USER, reading the password from the
     /// first line of standard input, and exit.

@@ -13,8 +13,9 @@ use common::*;
 use tempfile::NamedTempFile;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpSocket;
+use wasmqtt_broker::scram::ScramClient;
 use wasmqtt_broker::{Broker, Limits};
-use wasmqtt_codec::{Connect, Packet, ProtocolVersion};
+use wasmqtt_codec::{Auth, Connect, Packet, Properties, ProtocolVersion, ReasonCode};
 
 /// An Argon2id line costly enough (1 MiB) that checks overlap in a flood.
 fn password_file() -> NamedTempFile {
@@ -133,5 +134,64 @@ async fn an_address_that_keeps_failing_backs_off_and_others_still_log_in() {
     assert_eq!(attempt(addr, LOCAL, V311, "right").await, 3);
     // Another address is not affected.
     assert_eq!(attempt(addr, OTHER, V5, "right").await, 0x00);
+    b.shutdown().await;
+}
+
+/// A SCRAM-SHA-256 CONNECT for alice (who has only an Argon2 hash, so no
+/// proof can succeed) and the CONNACK reason code.
+async fn scram_attempt(addr: SocketAddr) -> ReasonCode {
+    const METHOD: &str = "SCRAM-SHA-256";
+    let props = |data: String| Properties {
+        authentication_method: Some(METHOD.into()),
+        authentication_data: Some(Bytes::from(data)),
+        ..Properties::default()
+    };
+    let mut scram = ScramClient::new("alice", "right", "rOprNGfwEbeRWgbNEkqO");
+    let mut c = Client::open(addr, V5).await;
+    c.send(Packet::Connect(Connect {
+        properties: props(scram.client_first()),
+        ..connect("")
+    }))
+    .await;
+    let server_first = match c.recv().await {
+        Some(Packet::ConnAck(ack)) => return ack.reason_code,
+        Some(Packet::Auth(a)) => a.properties.authentication_data.expect("server-first"),
+        other => panic!("expected AUTH or CONNACK, got {other:?}"),
+    };
+    let client_final = scram
+        .client_final(&server_first)
+        .expect("valid server-first");
+    c.send(Packet::Auth(Auth {
+        reason_code: ReasonCode::ContinueAuthentication,
+        properties: props(client_final),
+    }))
+    .await;
+    match c.recv().await {
+        Some(Packet::ConnAck(ack)) => ack.reason_code,
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn failed_scram_proofs_count_toward_the_back_off() {
+    let passwords = password_file();
+    let b = broker(
+        &passwords,
+        Limits {
+            login_failures_before_backoff: 2,
+            ..Limits::default()
+        },
+    )
+    .await;
+    let addr = b.tcp[0];
+    for _ in 0..2 {
+        assert_eq!(scram_attempt(addr).await, ReasonCode::BadUserNameOrPassword);
+    }
+    // Refused before the exchange starts, and for plain passwords too.
+    assert_eq!(
+        scram_attempt(addr).await,
+        ReasonCode::ConnectionRateExceeded
+    );
+    assert_eq!(attempt(addr, LOCAL, V5, "right").await, 0x9F);
     b.shutdown().await;
 }

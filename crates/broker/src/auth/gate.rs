@@ -9,7 +9,8 @@
 //!   with 0x9F Connection rate exceeded (3.1.1: 3) without a check, for a
 //!   back-off that doubles with each further failure, from 1 s up to 64 s.
 //!   IPv6 addresses count by their /64 prefix, the unit a host usually
-//!   gets. At most [`MAX_TRACKED`] addresses are remembered.
+//!   gets. At most [`MAX_TRACKED`] addresses are remembered. Failed SCRAM
+//!   proofs count too, and a backing-off address cannot start an exchange.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -112,6 +113,12 @@ impl LoginGate {
             _permit: permit,
             running: Arc::clone(&self.running),
         })
+    }
+
+    /// 0x9F while `addr` is backing off: for checks that cost us little
+    /// (SCRAM proofs) but still guess passwords.
+    pub fn check(&self, addr: IpAddr) -> Result<(), ReasonCode> {
+        self.check_backoff(key(addr))
     }
 
     fn check_backoff(&self, key: IpAddr) -> Result<(), ReasonCode> {

@@ -91,6 +91,12 @@ impl Connection {
             debug!(peer = %self.peer, %method, "unsupported authentication method");
             return Err(Some(ReasonCode::BadAuthenticationMethod));
         }
+        // A password guesser backing off may not start another exchange.
+        self.shared
+            .access
+            .logins()
+            .check(self.peer.ip())
+            .map_err(Some)?;
         let first = connect
             .properties
             .authentication_data
@@ -119,10 +125,15 @@ impl Connection {
             .properties
             .authentication_data
             .ok_or(ReasonCode::NotAuthorized)?;
+        let logins = self.shared.access.logins();
         let server_final = exchange.finish(&client_final).map_err(|e| {
             debug!(peer = %self.peer, user = exchange.username(), error = %e, "SCRAM failed");
+            if matches!(e, ScramError::InvalidProof) {
+                logins.record(self.peer.ip(), false);
+            }
             refusal_for(&e)
         })?;
+        logins.record(self.peer.ip(), true);
         connect.username = Some(exchange.username().to_owned());
         self.auth.method = Some(method);
         self.auth.connack_data = Some(Bytes::from(server_final));
