@@ -17,9 +17,9 @@ use wasmqtt_broker::scram::ScramClient;
 use wasmqtt_broker::{Broker, Limits};
 use wasmqtt_codec::{Auth, Connect, Packet, Properties, ProtocolVersion, ReasonCode};
 
-/// An Argon2id line costly enough (1 MiB) that checks overlap in a flood.
+/// An Argon2id line costly enough (4 MiB) that checks overlap in a flood.
 fn password_file() -> NamedTempFile {
-    let params = argon2::Params::new(1024, 1, 1, None).unwrap();
+    let params = argon2::Params::new(4096, 1, 1, None).unwrap();
     let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
     let hash = a.hash_password(b"right", &salt).unwrap();
