@@ -104,6 +104,7 @@ pub(super) async fn accept(
         client_receive_maximum: u16::MAX,
         client_maximum_packet_size: MAX_PACKET_SIZE,
         aliases: Vec::new(),
+        aliases_out: Default::default(),
         connect_session_expiry: 0,
         withhold_acks: false,
         auth: Default::default(),
@@ -198,6 +199,8 @@ impl Connection {
         self.connect_session_expiry = requested_expiry;
         self.client_receive_maximum = props.receive_maximum.unwrap_or(u16::MAX);
         self.client_maximum_packet_size = props.maximum_packet_size.unwrap_or(MAX_PACKET_SIZE);
+        self.aliases_out =
+            super::alias::OutgoingAliases::new(props.topic_alias_maximum.unwrap_or(0));
         self.idle_limit =
             (keep_alive > 0).then(|| Duration::from_millis(u64::from(keep_alive) * 1500));
         let (control_tx, control_rx) = mpsc::unbounded_channel();

@@ -43,6 +43,7 @@ impl Connection {
                 };
                 publish.packet_id = Some(id);
             }
+            let alias = self.aliases_out.apply(&mut publish);
             // [MQTT-3.1.2-25]: never send a packet larger than the client accepts.
             if publish.encoded_len(self.version) > self.client_maximum_packet_size as usize {
                 continue;
@@ -50,6 +51,7 @@ impl Connection {
             if publish.encode(self.version, &mut self.tx).is_err() {
                 continue;
             }
+            self.aliases_out.sent(&mut publish, alias);
             sent += 1;
             if let Some(id) = publish.packet_id {
                 let stage = if publish.qos == QoS::AtLeastOnce {

@@ -1,6 +1,7 @@
 //! One client connection: CONNECT, then packets in and deliveries out
 //! until it closes. Each packet kind is handled in its own file.
 
+mod alias;
 mod connect;
 mod control;
 mod credentials;
@@ -59,6 +60,8 @@ pub(crate) struct Connection {
     /// The client's Receive Maximum and Maximum Packet Size.
     client_receive_maximum: u16,
     client_maximum_packet_size: u32,
+    /// Topic aliases we set on what we send.
+    aliases_out: alias::OutgoingAliases,
     /// Topic aliases the client set, index alias - 1; grown on use up to
     /// our Topic Alias Maximum.
     aliases: Vec<Option<TopicName>>,
