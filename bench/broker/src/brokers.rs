@@ -22,8 +22,9 @@ pub struct BrokerProcess {
 }
 
 impl BrokerProcess {
-    /// Starts wasmqtt-broker on OS-chosen ports; it prints them.
-    pub fn wasmqtt(bin: &Path) -> io::Result<Self> {
+    /// Starts wasmqtt-broker on OS-chosen ports (it prints them), with
+    /// `extra` arguments.
+    pub fn wasmqtt(bin: &Path, extra: &[String]) -> io::Result<Self> {
         let version = Command::new(bin)
             .arg("--version")
             .output()
@@ -38,6 +39,7 @@ impl BrokerProcess {
                 "--log",
                 "warn",
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()

@@ -189,7 +189,7 @@ async fn bench(cli: &Cli) -> std::io::Result<()> {
     fs::create_dir_all(&dir)?;
     let loadavg_at_start = loadavg1();
     let brokers = [
-        BrokerProcess::wasmqtt(&cli.wasmqtt)?,
+        BrokerProcess::wasmqtt(&cli.wasmqtt, &[])?,
         BrokerProcess::mosquitto(&cli.mosquitto, &dir, &cli.mosquitto_options)?,
     ];
     for b in &brokers {

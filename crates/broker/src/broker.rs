@@ -4,11 +4,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use tokio::io::DuplexStream;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::auth::Access;
@@ -16,7 +18,7 @@ use crate::config::Config;
 use crate::connection;
 use crate::session::Control;
 use crate::state::{State, Stats};
-use crate::transport::{accept_ws, TcpTransport, Transport};
+use crate::transport::{accept_ws, LocalTransport, TcpTransport, Transport};
 
 /// What every connection task shares.
 #[derive(Debug)]
@@ -35,6 +37,8 @@ pub struct Shared {
     next_id: AtomicU64,
     /// Open connections (before and after CONNECT).
     pub connections: AtomicUsize,
+    /// Most open connections since memory was last given back.
+    pub connections_peak: AtomicUsize,
     /// Set to `true` to stop.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -75,6 +79,7 @@ impl Broker {
             started: Instant::now(),
             next_id: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
+            connections_peak: AtomicUsize::new(0),
             shutdown: shutdown_rx,
             config,
         });
@@ -91,6 +96,7 @@ impl Broker {
                 tasks.spawn(accept_loop(Arc::clone(&shared), listener, websocket));
             }
         }
+        tasks.spawn(crate::reclaim::run(Arc::clone(&shared)));
         if shared.config.sys_interval > 0 {
             tasks.spawn(crate::sys::run(Arc::clone(&shared)));
         }
@@ -107,6 +113,27 @@ impl Broker {
     /// The shared state, for embedding and tests.
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Opens an in-process connection and returns the client's end: bytes
+    /// written to it are read as from a TCP client at 127.0.0.1. It counts
+    /// against `max_connections` like any other; `None` past the limit.
+    pub fn connect_local(&self) -> Option<DuplexStream> {
+        let shared = Arc::clone(&self.shared);
+        let open = shared.connections.fetch_add(1, Ordering::Relaxed);
+        if open >= shared.config.limits.max_connections {
+            shared.connections.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        let max = shared.config.limits.max_packet_size as usize;
+        let (client, server) = tokio::io::duplex(max.clamp(4096, 64 * 1024));
+        let peer = SocketAddr::from(([127, 0, 0, 1], 0));
+        tokio::spawn(async move {
+            let transport = Transport::Local(LocalTransport::new(server));
+            connection::run(Arc::clone(&shared), transport, peer).await;
+            shared.connections.fetch_sub(1, Ordering::Relaxed);
+        });
+        Some(client)
     }
 
     /// Sends DISCONNECT 0x8B to every client, publishes their wills and stops.
@@ -149,11 +176,15 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, websocket: bool
         };
         let max = shared.config.limits.max_connections;
         // Counted here, not in the task, so a burst cannot pass the limit.
-        if shared.connections.fetch_add(1, Ordering::Relaxed) >= max {
+        let open = shared.connections.fetch_add(1, Ordering::Relaxed);
+        if open >= max {
             shared.connections.fetch_sub(1, Ordering::Relaxed);
             debug!(%peer, "connection limit reached");
             continue;
         }
+        shared
+            .connections_peak
+            .fetch_max(open + 1, Ordering::Relaxed);
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             let transport = if websocket {
@@ -166,7 +197,8 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, websocket: bool
                 let mut stop = shared.shutdown.clone();
                 // The handshake counts against the connect timeout.
                 let handshake = tokio::select! {
-                    h = tokio::time::timeout(timeout, accept_ws(stream, max_message)) => h.ok(),
+                    // Boxed: it would otherwise size every connection's task.
+                    h = tokio::time::timeout(timeout, Box::pin(accept_ws(stream, max_message))) => h.ok(),
                     _ = stop.changed() => None,
                 };
                 match handshake {

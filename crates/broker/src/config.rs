@@ -15,7 +15,7 @@ pub struct Config {
     pub ws: Vec<SocketAddr>,
     /// Whether clients without credentials may connect.
     pub allow_anonymous: bool,
-    /// Password file: `user:$argon2id$...` or `user:scram-sha-256:...` lines (see auth.rs).
+    /// Password file: `user:$argon2id$...` or `user:scram-sha-256:...` lines (see auth/password.rs).
     pub password_file: Option<PathBuf>,
     /// ACL file: per-user topic patterns for publish and subscribe.
     pub acl_file: Option<PathBuf>,
@@ -23,6 +23,9 @@ pub struct Config {
     pub limits: Limits,
     /// Turns on the `$control/...` fault-injection topics used by end-to-end tests.
     pub test_control: bool,
+    /// With a password file, the user allowed to publish to `$control/...`
+    /// (besides users the ACL grants write access to it).
+    pub test_control_user: Option<String>,
     /// Seconds between `$SYS/broker/...` updates (0 turns them off).
     pub sys_interval: u64,
 }
@@ -47,6 +50,15 @@ pub struct Limits {
     pub max_queued_messages: usize,
     /// Seconds a new connection has to send CONNECT.
     pub connect_timeout: u64,
+    /// Password checks (Argon2 hashes) run at once; 0: one per core.
+    pub max_concurrent_logins: usize,
+    /// Milliseconds a CONNECT waits for a password check to start before it
+    /// is refused with 0x89 Server busy.
+    pub login_wait_ms: u64,
+    /// Failed password checks from one address (IPv6: one /64) before it
+    /// is refused with 0x9F Connection rate exceeded for a back-off (1 s,
+    /// doubling up to 64 s); 0 turns the back-off off.
+    pub login_failures_before_backoff: u32,
 }
 
 impl Default for Config {
@@ -59,6 +71,7 @@ impl Default for Config {
             acl_file: None,
             limits: Limits::default(),
             test_control: false,
+            test_control_user: None,
             sys_interval: 10,
         }
     }
@@ -75,6 +88,9 @@ impl Default for Limits {
             max_connections: 10_000,
             max_queued_messages: 10_000,
             connect_timeout: 10,
+            max_concurrent_logins: 0,
+            login_wait_ms: 2000,
+            login_failures_before_backoff: 5,
         }
     }
 }

@@ -3,7 +3,20 @@
 //!
 //! The router (topic tree, retained messages, shared subscriptions) is
 //! plain data behind one lock; each connection is a task that moves bytes
-//! through the codec; transports only move bytes.
+//! through the codec; transports only move bytes. Every clock reading and
+//! timer goes through tokio's clock, so tests can pause and advance it.
+
+// Peer data must never panic the broker: no unwrap, expect, panic or
+// unchecked indexing outside tests (a proven bound gets a local allow).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod auth;
 mod broker;
@@ -11,6 +24,7 @@ pub mod config;
 mod connection;
 mod lifecycle;
 mod message;
+mod reclaim;
 pub mod router;
 #[doc(hidden)]
 pub mod scram;

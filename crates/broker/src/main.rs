@@ -1,5 +1,17 @@
 //! The `wasmqtt-broker` command.
 
+// Peer data must never panic the broker: no unwrap, expect, panic or
+// unchecked indexing outside tests (a proven bound gets a local allow).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,8 +42,15 @@ struct Cli {
     #[arg(long)]
     acl_file: Option<PathBuf>,
     /// Enable the `$control/...` fault-injection topics (for tests only).
+    /// With a password file only --test-control-user and users the ACL
+    /// grants write access to `$control/...` may use them; without one,
+    /// any client may.
     #[arg(long)]
     test_control: bool,
+    /// With --test-control and a password file: the user allowed to use
+    /// the `$control/...` topics.
+    #[arg(long, value_name = "NAME")]
+    test_control_user: Option<String>,
     /// Print a password-file line for USER, reading the password from the
     /// first line of standard input, and exit.
     #[arg(long, value_name = "USER")]
@@ -82,6 +101,7 @@ async fn main() -> ExitCode {
     config.password_file = cli.password_file.or(config.password_file);
     config.acl_file = cli.acl_file.or(config.acl_file);
     config.test_control |= cli.test_control;
+    config.test_control_user = cli.test_control_user.or(config.test_control_user);
 
     let broker = match Broker::start(config).await {
         Ok(b) => b,

@@ -2,7 +2,7 @@
 //! subscriber it is delivered to.
 
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use wasmqtt_codec::{Properties, Publish, QoS, TopicName};

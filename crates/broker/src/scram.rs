@@ -104,7 +104,11 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn xor(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
-    std::array::from_fn(|i| a[i] ^ b[i])
+    let mut out = *a;
+    for (o, y) in out.iter_mut().zip(b) {
+        *o ^= y;
+    }
+    out
 }
 
 fn decode_key(text: &str) -> Option<[u8; 32]> {

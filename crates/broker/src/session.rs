@@ -107,7 +107,9 @@ pub struct Session {
     pub delayed_will: Option<Will>,
     /// The attached connection, if any.
     pub link: Option<Link>,
-    /// Bumped on every attach and detach, so timers for an old state do nothing.
+    /// Set from the broker-wide counter on every attach and detach, so a
+    /// timer for an earlier state, or for a session this one replaced (same
+    /// client id), does nothing [MQTT-3.1.2-23].
     pub generation: u64,
     /// Next Packet Identifier to try.
     pub next_packet_id: u16,

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use wasmqtt_codec::QoS;
 
+use crate::auth::Access;
 use crate::message::{Delivery, Message};
 use crate::router::{RetainedStore, SubscriptionTree};
 use crate::session::Session;
@@ -65,7 +65,7 @@ impl State {
 
     /// Routes a message to every matching subscription; returns how many
     /// sessions it was queued for.
-    pub fn route(&mut self, message: Arc<Message>) -> usize {
+    pub fn route(&mut self, message: Arc<Message>, access: &Access) -> usize {
         if message.retain {
             self.retained.set(Arc::clone(&message));
         }
@@ -103,6 +103,17 @@ impl State {
                 )),
             }
         }
+        // The ACL is checked for the receiving session's user, whatever its
+        // subscriptions say.
+        if access.has_acl() {
+            per_session.retain(|(client, _)| {
+                let username = self
+                    .sessions
+                    .get(client)
+                    .and_then(|s| s.username.as_deref());
+                access.can_read(username, client, message.topic.as_str())
+            });
+        }
         let count = per_session.len();
         for (client, delivery) in per_session {
             self.deliver(&client, delivery);
@@ -137,6 +148,12 @@ impl State {
             self.subscriptions
                 .remove(&record.filter, record.share.as_deref(), client);
         }
+        // The table does not keep the size of a past crowd: shrunk to twice
+        // its use once it is four times larger, so shrinking stays rare.
+        let len = self.sessions.len();
+        if self.sessions.capacity() > 4 * len + 64 {
+            self.sessions.shrink_to(2 * len);
+        }
         Some(session)
     }
 
@@ -148,7 +165,7 @@ impl State {
         subscription_id: Option<u32>,
     ) -> Vec<Delivery> {
         self.retained
-            .matching(filter, Instant::now())
+            .matching(filter, tokio::time::Instant::now())
             .into_iter()
             .map(|message| Delivery {
                 qos: message.qos.min(options.qos),
@@ -158,5 +175,51 @@ impl State {
                 message,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::Subscriber;
+    use wasmqtt_codec::{Publish, SubscriptionOptions, TopicName};
+
+    fn message(topic: &str) -> Arc<Message> {
+        let publish = Publish {
+            qos: QoS::AtLeastOnce,
+            topic: TopicName::new(topic).unwrap(),
+            ..Publish::default()
+        };
+        Arc::new(Message::from_publish(publish, None))
+    }
+
+    /// A subscription the ACL does not allow (made under other rules, or
+    /// by another user) delivers nothing.
+    #[test]
+    fn route_checks_the_acl_for_the_receiving_user() {
+        let access =
+            Access::with_acl("user alice\ntopic read alice/#\nuser eve\ntopic read eve/#\n");
+        let mut state = State::new(10);
+        for (client, user) in [("a", "alice"), ("e", "eve")] {
+            let mut session = Session::new(Arc::from(client));
+            session.username = Some(user.into());
+            state.sessions.insert(Arc::from(client), session);
+            state.subscriptions.insert(
+                "alice/#",
+                None,
+                Subscriber {
+                    client: Arc::from(client),
+                    options: SubscriptionOptions {
+                        qos: QoS::AtLeastOnce,
+                        ..Default::default()
+                    },
+                    subscription_id: None,
+                },
+            );
+        }
+        assert_eq!(state.route(message("alice/x"), &access), 1);
+        let queued = |state: &State, c: &str| state.sessions.get(c).map(|s| s.pending.len());
+        assert_eq!(queued(&state, "a"), Some(1));
+        assert_eq!(queued(&state, "e"), Some(0));
     }
 }

@@ -72,6 +72,9 @@ fn publish_all(shared: &Shared) {
             payload: Bytes::from(value),
             ..Publish::default()
         };
-        state.route(Arc::new(Message::from_publish(publish, None)));
+        state.route(
+            Arc::new(Message::from_publish(publish, None)),
+            &shared.access,
+        );
     }
 }

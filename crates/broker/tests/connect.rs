@@ -2,7 +2,9 @@
 //! limits announced in CONNACK.
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use common::*;
 use wasmqtt_codec::{Packet, ProtocolVersion, QoS, ReasonCode};
@@ -31,12 +33,12 @@ async fn connack_announces_the_limits() {
     b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn keep_alive_is_enforced_at_one_and_a_half_times() {
     // [MQTT-3.1.2-22]: nothing for 1.5 x Keep Alive: DISCONNECT 0x8D, and
     // the will is published [MQTT-3.1.2-8].
-    let b = broker().await;
-    let addr = b.tcp[0];
+    let b = local(broker().await);
+    let addr = b;
     let mut w = Client::v5(addr, "w").await;
     w.subscribe("w/#", QoS::AtMostOnce).await;
     let (mut idle, _) = connect_with(addr, "idle", |c| {
@@ -49,43 +51,39 @@ async fn keep_alive_is_enforced_at_one_and_a_half_times() {
     let waited = started.elapsed();
     assert!(waited >= Duration::from_millis(1400), "{waited:?}");
     assert_eq!(w.recv_publish().await.payload.as_ref(), b"timed out");
-    b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn pings_keep_the_connection_alive() {
     // [MQTT-3.1.2-22] [MQTT-3.12.4-1]: packets within the Keep Alive keep it
     // open; PINGREQ is answered with PINGRESP.
-    let b = broker().await;
-    let (mut c, _) = connect_with(b.tcp[0], "c", |c| c.keep_alive = 1).await;
+    let b = local(broker().await);
+    let (mut c, _) = connect_with(b, "c", |c| c.keep_alive = 1).await;
     // Waiting is the point: the pings must span more than 1.5 s.
     for _ in 0..4 {
         tokio::time::sleep(Duration::from_millis(400)).await;
         c.ping().await;
     }
-    b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn server_keep_alive_replaces_the_clients() {
     // [MQTT-3.1.2-21]: the Server Keep Alive in CONNACK is the one enforced.
-    let b = broker_with(|c| c.limits.server_keep_alive = Some(1)).await;
-    let (mut c, ack) = connect_with(b.tcp[0], "c", |c| c.keep_alive = 600).await;
+    let b = local(broker_with(|c| c.limits.server_keep_alive = Some(1)).await);
+    let (mut c, ack) = connect_with(b, "c", |c| c.keep_alive = 600).await;
     assert_eq!(ack.properties.server_keep_alive, Some(1));
     c.expect_disconnect(ReasonCode::KeepAliveTimeout).await;
-    b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn connect_must_arrive_within_the_connect_timeout() {
     // Section 3.1.4: a connection that sends no CONNECT in reasonable time
     // is closed.
-    let b = broker_with(|c| c.limits.connect_timeout = 1).await;
-    let mut silent = Client::open(b.tcp[0], ProtocolVersion::V5).await;
+    let b = local(broker_with(|c| c.limits.connect_timeout = 1).await);
+    let mut silent = Client::open(b, ProtocolVersion::V5).await;
     let started = Instant::now();
     silent.expect_closed().await;
     assert!(started.elapsed() >= Duration::from_millis(900));
-    b.shutdown().await;
 }
 
 #[tokio::test]

@@ -82,11 +82,11 @@ async fn topic_alias_errors() {
     b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn message_expiry_counts_down_while_queued_and_expired_ones_are_dropped() {
     // [MQTT-3.3.2-5] [MQTT-3.3.2-6]
-    let b = broker().await;
-    let addr = b.tcp[0];
+    let b = local(broker().await);
+    let addr = b;
     let persistent = |c: &mut wasmqtt_codec::Connect| {
         c.clean_start = false;
         c.properties.session_expiry_interval = Some(60);
@@ -111,7 +111,6 @@ async fn message_expiry_counts_down_while_queued_and_expired_ones_are_dropped() 
     assert_eq!(none.topic.as_str(), "e/none");
     assert_eq!(none.properties.message_expiry_interval, None);
     s.assert_idle().await;
-    b.shutdown().await;
 }
 
 #[tokio::test]
@@ -167,5 +166,57 @@ async fn response_information_only_on_request() {
     assert_eq!(ack.properties.response_information, None);
     let (_c, ack) = connect_with(addr, "c", |_| {}).await;
     assert_eq!(ack.properties.response_information, None);
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn topic_aliases_are_set_for_clients_that_allow_them() {
+    // [MQTT-3.1.2-26] [MQTT-3.1.2-27]: never above the client's Topic Alias
+    // Maximum, none without one. Section 3.3.2.3.4: the first PUBLISH on a
+    // topic sets the alias, later ones send only the alias.
+    let b = broker().await;
+    let addr = b.tcp[0];
+    let persistent = |c: &mut wasmqtt_codec::Connect| {
+        c.clean_start = false;
+        c.properties.session_expiry_interval = Some(60);
+        c.properties.topic_alias_maximum = Some(1);
+    };
+    let (mut s, _) = connect_with(addr, "s", persistent).await;
+    s.subscribe("a/#", QoS::AtLeastOnce).await;
+    let mut plain = Client::v5(addr, "plain").await;
+    plain.subscribe("a/#", QoS::AtMostOnce).await;
+    let mut p = Client::v5(addr, "p").await;
+    for topic in ["a/x", "a/x", "a/y"] {
+        p.publish1(topic, b"m").await;
+    }
+    let got: Vec<_> = [
+        s.recv_acked().await,
+        s.recv_acked().await,
+        s.recv_publish().await, // left unacknowledged
+    ]
+    .into_iter()
+    .map(|m| (m.topic.as_str().to_owned(), m.properties.topic_alias))
+    .collect();
+    assert_eq!(
+        got,
+        [
+            ("a/x".to_owned(), Some(1)),
+            (String::new(), Some(1)),
+            // The one alias is taken: other topics go in full.
+            ("a/y".to_owned(), None),
+        ]
+    );
+    for _ in 0..3 {
+        assert_eq!(plain.recv_publish().await.properties.topic_alias, None);
+    }
+    // Re-sent on a new connection, where the old aliases mean nothing: in full.
+    drop(s);
+    let (mut s, _) = connect_with(addr, "s", persistent).await;
+    let again = s.recv_publish().await;
+    assert!(again.dup);
+    assert_eq!(
+        (again.topic.as_str(), again.properties.topic_alias),
+        ("a/y", None)
+    );
     b.shutdown().await;
 }

@@ -64,13 +64,13 @@ async fn session_expiry_zero_ends_the_session_with_the_connection() {
     b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn session_expires_after_its_interval() {
     // [MQTT-3.1.2-23] [MQTT-3.1.3-9]: the session ends after 1 s; a will
     // whose delay is longer is published right then, which tells the test
     // when the session ended without guessing.
-    let b = broker().await;
-    let addr = b.tcp[0];
+    let b = local(broker().await);
+    let addr = b;
     let mut watcher = Client::v5(addr, "watcher").await;
     watcher.subscribe("ended/#", QoS::AtMostOnce).await;
     let (mut s, _) = connect_with(addr, "s", |c| {
@@ -82,12 +82,11 @@ async fn session_expires_after_its_interval() {
     .await;
     s.subscribe("t", QoS::AtLeastOnce).await;
     drop(s);
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     assert_eq!(watcher.recv_publish().await.topic.as_str(), "ended/s");
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     let (_s, ack) = connect_with(addr, "s", persistent(1)).await;
     assert!(!ack.session_present, "the session expired");
-    b.shutdown().await;
 }
 
 #[tokio::test]
@@ -267,4 +266,44 @@ async fn unacknowledged_deliveries_are_resent_with_dup_in_order_after_resume() {
     assert!(ack.session_present);
     s.assert_idle().await;
     b.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replaced_sessions_expiry_does_not_end_the_new_session() {
+    // [MQTT-3.1.2-23]: the session lasts its own Session Expiry Interval.
+    // A session with 1 s is replaced (Clean Start) by one with 60 s; when
+    // the first one's timer fires, the second must be left alone.
+    let b = local(broker().await);
+    let addr = b;
+    let mut watcher = Client::v5(addr, "watcher").await;
+    watcher.subscribe("ended/#", QoS::AtMostOnce).await;
+    let (s, _) = connect_with(addr, "s", persistent(1)).await;
+    s.disconnect().await;
+    // A marker session that ends 2 s from now, after the first timer: its
+    // delayed will tells the test when that is, without guessing.
+    let (marker, _) = connect_with(addr, "marker", |c| {
+        persistent(2)(c);
+        let mut w = will("ended/marker", b"bye");
+        w.properties.will_delay_interval = Some(3600);
+        c.will = Some(w);
+    })
+    .await;
+    drop(marker);
+    let (mut s, ack) = connect_with(addr, "s", |c| {
+        c.properties.session_expiry_interval = Some(60);
+    })
+    .await;
+    assert!(!ack.session_present);
+    s.subscribe("t", QoS::AtLeastOnce).await;
+    s.disconnect().await;
+    assert_eq!(watcher.recv_publish().await.topic.as_str(), "ended/marker");
+
+    let (mut s, ack) = connect_with(addr, "s", persistent(60)).await;
+    assert!(
+        ack.session_present,
+        "the new session outlived the old timer"
+    );
+    let mut publ = Client::v5(addr, "pub").await;
+    assert_eq!(publ.publish1("t", b"kept").await, ReasonCode::Success);
+    assert_eq!(s.recv_acked().await.payload.as_ref(), b"kept");
 }

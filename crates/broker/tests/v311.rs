@@ -196,14 +196,14 @@ async fn unacknowledged_messages_are_resent_with_dup() {
     b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn server_keep_alive_does_not_apply_to_3_1_1() {
     // 3.1.1 cannot be told a Server Keep Alive, so the client's own is used
     // [MQTT-3.1.2-24 in 3.1.1]. Waiting is the point: past 1.5 x the
     // server's value the connection must still be open.
-    let b = broker_with(|c| c.limits.server_keep_alive = Some(1)).await;
+    let b = local(broker_with(|c| c.limits.server_keep_alive = Some(1)).await);
     let (mut c, _) = Client::connect(
-        b.tcp[0],
+        b,
         Connect {
             keep_alive: 60,
             ..v311("c")
@@ -212,5 +212,4 @@ async fn server_keep_alive_does_not_apply_to_3_1_1() {
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
     c.ping().await;
-    b.shutdown().await;
 }

@@ -11,7 +11,7 @@ fn delayed(topic: &str, delay: u32) -> Will {
     w
 }
 
-async fn watcher(addr: std::net::SocketAddr) -> Client {
+async fn watcher(addr: impl Dial) -> Client {
     let mut w = Client::v5(addr, "watcher").await;
     w.subscribe("w/#", QoS::AtLeastOnce).await;
     w
@@ -52,14 +52,14 @@ async fn disconnect_other_than_0x00_publishes_the_will() {
     b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn will_delay_is_cancelled_by_a_reconnect_and_otherwise_elapses() {
     // [MQTT-3.1.3-9]: "cancel" and "keep" both have a 1 s Will Delay;
     // "cancel" reconnects before it passes. Its timer (if it had one)
     // started first, so had it not been cancelled its will would arrive
     // before the one of "keep".
-    let b = broker().await;
-    let addr = b.tcp[0];
+    let b = local(broker().await);
+    let addr = b;
     let mut w = watcher(addr).await;
     let session = |id: &'static str| {
         move |c: &mut wasmqtt_codec::Connect| {
@@ -78,11 +78,10 @@ async fn will_delay_is_cancelled_by_a_reconnect_and_otherwise_elapses() {
     .await;
     assert!(ack.session_present);
     drop(keep);
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     assert_eq!(w.recv_publish().await.topic.as_str(), "w/keep");
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     w.assert_idle().await;
-    b.shutdown().await;
 }
 
 #[tokio::test]
@@ -104,11 +103,11 @@ async fn session_ending_before_the_will_delay_publishes_the_will() {
     b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn session_expiry_shorter_than_the_will_delay_publishes_at_session_end() {
     // [MQTT-3.1.3-9] [MQTT-3.1.2-23]
-    let b = broker().await;
-    let addr = b.tcp[0];
+    let b = local(broker().await);
+    let addr = b;
     let mut w = watcher(addr).await;
     let (c, _) = connect_with(addr, "c", |c| {
         c.properties.session_expiry_interval = Some(1);
@@ -116,14 +115,13 @@ async fn session_expiry_shorter_than_the_will_delay_publishes_at_session_end() {
     })
     .await;
     drop(c);
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     assert_eq!(w.recv_publish().await.topic.as_str(), "w/c");
     let waited = started.elapsed();
     assert!(
         waited >= std::time::Duration::from_millis(900),
         "{waited:?}"
     );
-    b.shutdown().await;
 }
 
 #[tokio::test]

@@ -2,9 +2,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
 use tracing::debug;
 use wasmqtt_codec::{
     ConnAck, Connect, DecodeError, Decoder, Packet, Properties, ProtocolVersion, ReasonCode,
@@ -103,6 +104,7 @@ pub(super) async fn accept(
         client_receive_maximum: u16::MAX,
         client_maximum_packet_size: MAX_PACKET_SIZE,
         aliases: Vec::new(),
+        aliases_out: Default::default(),
         connect_session_expiry: 0,
         withhold_acks: false,
         auth: Default::default(),
@@ -197,13 +199,28 @@ impl Connection {
         self.connect_session_expiry = requested_expiry;
         self.client_receive_maximum = props.receive_maximum.unwrap_or(u16::MAX);
         self.client_maximum_packet_size = props.maximum_packet_size.unwrap_or(MAX_PACKET_SIZE);
-        self.aliases = vec![None; usize::from(limits.topic_alias_maximum)];
+        self.aliases_out =
+            super::alias::OutgoingAliases::new(props.topic_alias_maximum.unwrap_or(0));
         self.idle_limit =
             (keep_alive > 0).then(|| Duration::from_millis(u64::from(keep_alive) * 1500));
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         self.control = control_rx;
 
         let mut state = shared.state();
+        // A session belongs to the user who made it. Another user may not
+        // take over its connection (which would let anyone knock a client
+        // off by guessing its id) nor resume it (which would hand over its
+        // subscriptions and messages): a connected session refuses the
+        // newcomer, a stored one is discarded and a new one begins.
+        let foreign = state
+            .sessions
+            .get(&client_id)
+            .filter(|old| old.username != connect.username);
+        if foreign.is_some_and(|old| old.link.is_some()) {
+            debug!(client = %client_id, peer = %self.peer, "client id in use by another user");
+            return Err(ReasonCode::ClientIdentifierNotValid);
+        }
+        let fresh = connect.clean_start || foreign.is_some();
         let mut old_will = None;
         if let Some(old) = state.sessions.get_mut(&client_id) {
             if let Some(link) = old.link.take() {
@@ -215,7 +232,7 @@ impl Connection {
             old_will = old.will.take().or(old.delayed_will.take());
         }
         // [MQTT-3.1.2-4]: Clean Start discards any existing session.
-        if connect.clean_start {
+        if fresh {
             state.remove_session(&client_id);
         }
         let session_present = state.sessions.contains_key(&client_id);
@@ -224,7 +241,7 @@ impl Connection {
             .entry(Arc::clone(&client_id))
             .or_insert_with(|| Session::new(Arc::clone(&client_id)));
         // A will held back by its delay is cancelled by the reconnect.
-        session.generation += 1;
+        session.generation = shared.next_id();
         session.username = connect.username.clone();
         session.expiry_interval = expiry;
         session.will = connect.will;
@@ -242,7 +259,7 @@ impl Connection {
             // The old connection ended without DISCONNECT. If its session
             // ended too (Clean Start) or it has no delay, the will is due
             // now; otherwise this connection cancels it [MQTT-3.1.3-9].
-            if connect.clean_start || crate::lifecycle::will_delay(&will) == 0 {
+            if fresh || crate::lifecycle::will_delay(&will) == 0 {
                 crate::lifecycle::route_will(&shared, Arc::clone(&client_id), will);
             }
         }

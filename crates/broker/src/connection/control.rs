@@ -1,5 +1,7 @@
 //! Commands from outside the connection: takeover, shutdown, and the
-//! `$control/...` fault-injection topics (only with `test_control` on).
+//! `$control/...` fault-injection topics (only with `test_control` on;
+//! with a password file, only for `test_control_user` and users the ACL
+//! grants write access to them).
 //!
 //! | topic                              | payload                      | effect on that client's connection |
 //! |------------------------------------|------------------------------|------------------------------------|

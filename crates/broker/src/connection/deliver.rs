@@ -2,7 +2,7 @@
 //! Maximum Packet Size.
 
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use wasmqtt_codec::{Packet, PubRel, QoS};
 
@@ -30,6 +30,9 @@ impl Connection {
             let Some(delivery) = session.pending.pop_front() else {
                 break;
             };
+            if !self.may_read(delivery.message.topic.as_str()) {
+                continue;
+            }
             let Some(mut publish) = delivery.to_publish(now) else {
                 continue; // expired while queued
             };
@@ -40,6 +43,7 @@ impl Connection {
                 };
                 publish.packet_id = Some(id);
             }
+            let alias = self.aliases_out.apply(&mut publish);
             // [MQTT-3.1.2-25]: never send a packet larger than the client accepts.
             if publish.encoded_len(self.version) > self.client_maximum_packet_size as usize {
                 continue;
@@ -47,6 +51,7 @@ impl Connection {
             if publish.encode(self.version, &mut self.tx).is_err() {
                 continue;
             }
+            self.aliases_out.sent(&mut publish, alias);
             sent += 1;
             if let Some(id) = publish.packet_id {
                 let stage = if publish.qos == QoS::AtLeastOnce {
@@ -77,6 +82,11 @@ impl Connection {
         let Some(session) = self.session(&mut state) else {
             return;
         };
+        // A delivery this user may no longer read is dropped, not re-sent.
+        // A PUBREL carries no message and still completes its exchange.
+        session.inflight.retain(|_, out| {
+            out.stage == Stage::PubComp || self.may_read(out.publish.topic.as_str())
+        });
         let mut order: Vec<&mut Outgoing> = session.inflight.values_mut().collect();
         order.sort_unstable_by_key(|o| o.seq);
         for out in order {
@@ -96,5 +106,12 @@ impl Connection {
                 tracing::error!("cannot re-encode an in-flight packet");
             }
         }
+    }
+
+    /// Whether this connection's user may receive a message on `topic` now.
+    fn may_read(&self, topic: &str) -> bool {
+        self.shared
+            .access
+            .can_read(self.username.as_deref(), &self.client_id, topic)
     }
 }

@@ -1,19 +1,22 @@
 //! One client connection: CONNECT, then packets in and deliveries out
 //! until it closes. Each packet kind is handled in its own file.
 
-mod auth;
+mod alias;
 mod connect;
 mod control;
+mod credentials;
 mod deliver;
+mod enhanced_auth;
 mod publish;
 mod subscribe;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
 use tracing::debug;
 use wasmqtt_codec::{
     Decoder, Disconnect, Packet, PacketType, ProtocolVersion, ReasonCode, TopicName,
@@ -57,22 +60,31 @@ pub(crate) struct Connection {
     /// The client's Receive Maximum and Maximum Packet Size.
     client_receive_maximum: u16,
     client_maximum_packet_size: u32,
-    /// Topic aliases the client set, index alias - 1.
+    /// Topic aliases we set on what we send.
+    aliases_out: alias::OutgoingAliases,
+    /// Topic aliases the client set, index alias - 1; grown on use up to
+    /// our Topic Alias Maximum.
     aliases: Vec<Option<TopicName>>,
     /// Session Expiry Interval from CONNECT.
     connect_session_expiry: u32,
     /// Test control: do not acknowledge the client's publishes.
     withhold_acks: bool,
     /// Enhanced authentication: the method in use, re-authentication.
-    auth: auth::AuthState,
+    auth: enhanced_auth::AuthState,
 }
+
+/// Output buffer capacity kept between writes.
+const TX_KEEP: usize = 16 * 1024;
 
 /// Most chunks handled between two writes.
 const MAX_BURST: usize = 64;
 
 /// Serves one accepted transport until it closes.
 pub(crate) async fn run(shared: Arc<Shared>, transport: Transport, peer: SocketAddr) {
-    let Some(mut conn) = connect::accept(shared, transport, peer).await else {
+    // CONNECT handling (decoding, authentication, timeouts) is the largest
+    // state of this task but lasts a moment: boxed, it is allocated only
+    // while it runs, and the task an idle connection keeps stays small.
+    let Some(mut conn) = Box::pin(connect::accept(shared, transport, peer)).await else {
         return;
     };
     let end = conn.serve().await;
@@ -95,9 +107,7 @@ impl Connection {
             if let Err(end) = self.flush().await {
                 return end;
             }
-            let deadline = self
-                .idle_limit
-                .map(|d| tokio::time::Instant::from_std(self.last_received + d));
+            let deadline = self.idle_limit.map(|d| self.last_received + d);
             let sleep = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -265,6 +275,10 @@ impl Connection {
         crate::state::Stats::add(&self.shared.stats.bytes_sent, self.tx.len() as u64);
         let result = self.transport.send(&self.tx).await;
         self.tx.clear();
+        // A burst's worth of output is not kept for an idle connection.
+        if self.tx.capacity() > TX_KEEP {
+            self.tx = Vec::new();
+        }
         result.map_err(|_| End::Abnormal)
     }
 
@@ -279,7 +293,7 @@ impl Connection {
         };
         crate::state::Stats::add_signed(&shared.stats.clients_connected, -1);
         session.link = None;
-        session.generation += 1;
+        session.generation = shared.next_id();
         let generation = session.generation;
         let expiry = session.expiry_interval;
         // [MQTT-3.1.2-8] [MQTT-3.1.2-10]

@@ -20,9 +20,13 @@ impl Connection {
             return Some(End::Abnormal);
         }
         if let Some(alias) = publish.properties.topic_alias {
-            let slot = usize::from(alias)
-                .checked_sub(1)
-                .and_then(|i| self.aliases.get_mut(i));
+            let max = usize::from(self.shared.config.limits.topic_alias_maximum);
+            let index = usize::from(alias).checked_sub(1).filter(|&i| i < max);
+            // The table grows as aliases are used: most clients use none.
+            if let Some(i) = index.filter(|&i| i >= self.aliases.len()) {
+                self.aliases.resize(i + 1, None);
+            }
+            let slot = index.and_then(|i| self.aliases.get_mut(i));
             // [MQTT-3.3.2-8] [MQTT-3.3.2-9]: 0 (refused by the decoder) or
             // above the Topic Alias Maximum we announced.
             let Some(slot) = slot else {
@@ -59,7 +63,10 @@ impl Connection {
                 return Some(End::Abnormal);
             }
         }
-        if self.shared.config.test_control && publish.topic.as_str().starts_with("$control/") {
+        if self.shared.config.test_control
+            && publish.topic.as_str().starts_with("$control/")
+            && self.may_use_test_control(publish.topic.as_str())
+        {
             self.on_test_control(&publish);
             if let (QoS::ExactlyOnce, Some(id)) = (publish.qos, id) {
                 self.hold_inbound(id);
@@ -89,7 +96,7 @@ impl Connection {
                 publish.clone(),
                 Some(Arc::clone(&self.client_id)),
             ));
-            let routed = self.shared.state().route(message);
+            let routed = self.shared.state().route(message, &self.shared.access);
             if routed == 0 {
                 ReasonCode::NoMatchingSubscribers
             } else {
@@ -98,6 +105,20 @@ impl Connection {
         };
         self.acknowledge(&publish, reason);
         None
+    }
+
+    /// Whether this client may use the `$control/...` topics. Without a
+    /// password file user names prove nothing and anyone may (test setups);
+    /// with one, only the configured control user or a user the ACL grants
+    /// write access to the topic. Others are refused like any `$` topic.
+    fn may_use_test_control(&self, topic: &str) -> bool {
+        let access = &self.shared.access;
+        if !access.authenticates() {
+            return true;
+        }
+        let username = self.username.as_deref();
+        username.is_some() && username == self.shared.config.test_control_user.as_deref()
+            || access.acl_grants_publish(username, &self.client_id, topic)
     }
 
     /// PUBACK or PUBREC for a QoS 1/2 publish; MQTT 3.1.1 only has success.

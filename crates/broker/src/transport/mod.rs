@@ -1,8 +1,10 @@
 //! Byte transports: plain TCP and WebSocket. They only move bytes.
 
+mod local;
 mod tcp;
 mod ws;
 
+pub use local::LocalTransport;
 pub use tcp::TcpTransport;
 pub use ws::{accept as accept_ws, WsTransport};
 
@@ -18,6 +20,8 @@ pub enum Transport {
     Tcp(TcpTransport),
     /// WebSocket binary frames.
     Ws(Box<WsTransport>),
+    /// An in-process pipe.
+    Local(LocalTransport),
 }
 
 impl Transport {
@@ -26,6 +30,7 @@ impl Transport {
         match self {
             Self::Tcp(t) => t.recv().await,
             Self::Ws(t) => t.recv().await,
+            Self::Local(t) => t.recv().await,
         }
     }
 
@@ -34,6 +39,7 @@ impl Transport {
         match self {
             Self::Tcp(t) => t.send(bytes).await,
             Self::Ws(t) => t.send(bytes).await,
+            Self::Local(t) => t.send(bytes).await,
         }
     }
 
@@ -47,6 +53,7 @@ impl Transport {
         match self {
             Self::Tcp(t) => t.close().await,
             Self::Ws(t) => t.close().await,
+            Self::Local(t) => t.close().await,
         }
         if !linger {
             return;

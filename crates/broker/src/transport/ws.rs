@@ -13,6 +13,9 @@ use tokio_tungstenite::WebSocketStream;
 
 const SUBPROTOCOLS: [&str; 2] = ["mqtt", "mqttv3.1"];
 
+/// Bytes tungstenite reads at a time.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// A WebSocket connection carrying MQTT.
 pub struct WsTransport {
     ws: WebSocketStream<TcpStream>,
@@ -49,7 +52,14 @@ pub async fn accept(stream: TcpStream, max_message: usize) -> io::Result<WsTrans
             None => Err(reject(StatusCode::BAD_REQUEST)),
         }
     };
+    // tungstenite's defaults keep 128 KiB read and write buffers per
+    // connection. A small read buffer (it grows for a larger frame) and no
+    // write buffering (each send is one whole MQTT batch) keep an idle
+    // connection small; the write buffer is still bounded if writes fail.
     let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(max_message.saturating_add(READ_BUFFER))
         .max_message_size(Some(max_message))
         .max_frame_size(Some(max_message));
     let ws = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(config))

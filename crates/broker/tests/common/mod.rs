@@ -18,6 +18,46 @@ pub const WAIT: Duration = Duration::from_secs(5);
 /// How long a test waits to be sure something does not happen.
 pub const QUIET: Duration = Duration::from_millis(300);
 
+/// Where a test client connects: a TCP address, or a broker's in-process
+/// pipe (see [`local`]).
+pub trait Dial: Copy {
+    fn dial(self) -> impl std::future::Future<Output = Box<dyn Io>>;
+}
+
+/// A client's byte stream.
+pub trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+impl Dial for SocketAddr {
+    async fn dial(self) -> Box<dyn Io> {
+        Box::new(TcpStream::connect(self).await.expect("connects"))
+    }
+}
+
+/// In-process connections to one broker.
+pub struct Local(&'static Broker);
+
+impl Clone for Local {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl Copy for Local {}
+
+impl Dial for Local {
+    async fn dial(self) -> Box<dyn Io> {
+        Box::new(self.0.connect_local().expect("under the connection limit"))
+    }
+}
+
+/// Clients of `b` over in-process pipes: no sockets, so tests of timers can
+/// run on tokio's paused clock (`#[tokio::test(start_paused = true)]`),
+/// which jumps to the next timer whenever every task waits. The broker is
+/// kept for the rest of the test process.
+pub fn local(b: Broker) -> Local {
+    Local(Box::leak(Box::new(b)))
+}
+
 pub async fn broker_with(f: impl FnOnce(&mut Config)) -> Broker {
     let mut config = Config {
         tcp: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
@@ -35,22 +75,31 @@ pub async fn broker() -> Broker {
 
 /// A client speaking raw MQTT over TCP.
 pub struct Client {
-    pub stream: TcpStream,
+    pub stream: Box<dyn Io>,
     pub version: ProtocolVersion,
     buf: BytesMut,
 }
 
 impl Client {
-    pub async fn open(addr: SocketAddr, version: ProtocolVersion) -> Self {
+    pub async fn open(addr: impl Dial, version: ProtocolVersion) -> Self {
         Self {
-            stream: TcpStream::connect(addr).await.expect("connects"),
+            stream: addr.dial().await,
+            version,
+            buf: BytesMut::new(),
+        }
+    }
+
+    /// A client on an already connected stream.
+    pub fn on(stream: TcpStream, version: ProtocolVersion) -> Self {
+        Self {
+            stream: Box::new(stream),
             version,
             buf: BytesMut::new(),
         }
     }
 
     /// Opens a connection and completes CONNECT/CONNACK.
-    pub async fn connect(addr: SocketAddr, connect: Connect) -> (Self, ConnAck) {
+    pub async fn connect(addr: impl Dial, connect: Connect) -> (Self, ConnAck) {
         let mut c = Self::open(addr, connect.protocol_version).await;
         c.send(Packet::Connect(connect)).await;
         match c.recv().await {
@@ -60,7 +109,7 @@ impl Client {
     }
 
     /// A v5 client with `id`, clean start.
-    pub async fn v5(addr: SocketAddr, id: &str) -> Self {
+    pub async fn v5(addr: impl Dial, id: &str) -> Self {
         Self::connect(addr, connect(id)).await.0
     }
 
@@ -170,7 +219,7 @@ pub fn pid(id: u16) -> PacketId {
 
 /// Completes CONNECT/CONNACK with `connect(id)` changed by `f`.
 pub async fn connect_with(
-    addr: SocketAddr,
+    addr: impl Dial,
     id: &str,
     f: impl FnOnce(&mut Connect),
 ) -> (Client, ConnAck) {

@@ -1,7 +1,6 @@
-//! Authentication of a connection: CONNECT credentials, the enhanced
-//! authentication exchange before CONNACK (section 4.12) and
-//! re-authentication with AUTH afterwards (section 4.12.1). The only
-//! method offered is SCRAM-SHA-256, against the password file.
+//! Enhanced authentication: the exchange before CONNACK (section 4.12) and
+//! re-authentication with AUTH afterwards (section 4.12.1). The only method
+//! offered is SCRAM-SHA-256, against the password file.
 //!
 //! Before CONNACK (all within the connect timeout):
 //!
@@ -24,8 +23,7 @@
 //! DISCONNECT 0x87; another method → DISCONNECT 0x8C; AUTH on a connection
 //! that did not use enhanced authentication, or out of turn → 0x82.
 
-use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
@@ -80,21 +78,25 @@ fn auth_packet(reason_code: ReasonCode, method: &str, data: String) -> Packet {
 }
 
 impl Connection {
-    /// Checks CONNECT's credentials, first running the enhanced
-    /// authentication exchange if CONNECT asks for one, by `deadline`. On
-    /// success `connect.username` is the authenticated user.
-    pub(super) async fn authenticate(
+    /// Runs the enhanced authentication exchange CONNECT asked for with
+    /// `method`, by `deadline`. On success `connect.username` is the
+    /// authenticated user.
+    pub(super) async fn enhanced_authentication(
         &mut self,
+        method: String,
         connect: &mut Connect,
         deadline: tokio::time::Instant,
     ) -> Result<(), Refusal> {
-        let Some(method) = connect.properties.authentication_method.clone() else {
-            return self.check_password(connect).await.map_err(Some);
-        };
         if method != scram::METHOD || !self.shared.access.scram_enabled() {
             debug!(peer = %self.peer, %method, "unsupported authentication method");
             return Err(Some(ReasonCode::BadAuthenticationMethod));
         }
+        // A password guesser backing off may not start another exchange.
+        self.shared
+            .access
+            .logins()
+            .check(self.peer.ip())
+            .map_err(Some)?;
         let first = connect
             .properties
             .authentication_data
@@ -123,37 +125,19 @@ impl Connection {
             .properties
             .authentication_data
             .ok_or(ReasonCode::NotAuthorized)?;
+        let logins = self.shared.access.logins();
         let server_final = exchange.finish(&client_final).map_err(|e| {
             debug!(peer = %self.peer, user = exchange.username(), error = %e, "SCRAM failed");
+            if matches!(e, ScramError::InvalidProof) {
+                logins.record(self.peer.ip(), false);
+            }
             refusal_for(&e)
         })?;
+        logins.record(self.peer.ip(), true);
         connect.username = Some(exchange.username().to_owned());
         self.auth.method = Some(method);
         self.auth.connack_data = Some(Bytes::from(server_final));
         Ok(())
-    }
-
-    /// Checks a plain User Name and Password, hashing off the async threads.
-    async fn check_password(&self, connect: &Connect) -> Result<(), ReasonCode> {
-        let access = &self.shared.access;
-        let username = connect.username.as_deref();
-        let result = if access.verifies_passwords(username) {
-            let shared = Arc::clone(&self.shared);
-            let (username, password) = (connect.username.clone(), connect.password.clone());
-            tokio::task::spawn_blocking(move || {
-                shared
-                    .access
-                    .authenticate(username.as_deref(), password.as_deref())
-            })
-            .await
-            .unwrap_or(Err(ReasonCode::ServerUnavailable))
-        } else {
-            access.authenticate(username, connect.password.as_deref())
-        };
-        if let Err(code) = result {
-            debug!(peer = %self.peer, user = ?username, ?code, "credentials refused");
-        }
-        result
     }
 
     /// Parses client-first and answers it. `expected_user`, if any, is the
