@@ -257,7 +257,7 @@ export class Connection {
   }
 
   /** After the tab or the network comes back; with `freeze`, before the page is frozen. */
-  wake(freeze) { this.#inner?.wake(freeze); }
+  wake(freeze) { this.#inner?.wake(!!freeze); }
 
   publish(topic, payload, qos, retain, properties, timeout) {
     return this.#call((id) => this.#inner.publish(id, topic, payload, qos, retain, properties, timeout));

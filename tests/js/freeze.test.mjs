@@ -4,6 +4,7 @@
 // first). The connection is closed on freeze, messages published to
 // the client meanwhile and its own unacknowledged publish survive, and it
 // resumes the session at once on thaw, not after its reconnect delay.
+// Then a page going into the back/forward cache and coming back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -93,4 +94,37 @@ test('frozen: closed on freeze, nothing lost, resumed at once on thaw', async ()
   assert.ok((await other.evaluate(() => window.got.length)) >= 1);
   assert.deepEqual(page.problems, []);
   assert.deepEqual(other.problems, []);
+});
+
+test('back/forward cache: closed on pagehide, resumed on pageshow', async () => {
+  // `no-store` pages with a WebSocket are kept out of the cache.
+  const cached = await serve(root, { 'cache-control': 'no-cache' });
+  try {
+    const page = await open(chromium.context, `${cached.url}/tests/js/fixtures/index.html`);
+    await page.waitForFunction(() => window.wasmqtt && window.h);
+    await page.evaluate(async (broker) => {
+      const client = await window.wasmqtt.connectAsync(broker, {
+        clean: false, properties: { sessionExpiryInterval: 300 },
+        reconnect: { initialDelay: 60_000, maxDelay: 60_000 },
+      });
+      window.client = client;
+      window.events = [];
+      for (const name of ['freeze', 'resume', 'close', 'connect']) client.on(name, () => window.events.push(name));
+      addEventListener('pageshow', (e) => { window.restored = e.persisted; });
+    }, env.broker);
+    await page.goto(`${cached.url}/tests/js/fixtures/csp.html`);
+    await page.goBack({ waitUntil: 'commit' });
+    const r = await page.evaluate(async () => {
+      await window.h.within((async () => {
+        while (!window.client?.connected) await new Promise((ok) => setTimeout(ok, 20));
+      })(), 'the reconnect after the page came back');
+      return { restored: window.restored, events: window.events };
+    });
+    await page.evaluate(() => window.client.end(true));
+    assert.equal(r.restored, true);
+    assert.deepEqual(r.events, ['freeze', 'close', 'resume', 'connect']);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await cached.close();
+  }
 });

@@ -131,7 +131,7 @@ async function runsInChromium(url) {
 
 test('npm pack → install into a Vite 7 project → vite build → runs in Chromium', async () => {
   const { app, files } = await viteApp();
-  for (const f of ['pkg/index.js', 'pkg/node.js', 'pkg/wasmqtt_bg.wasm', 'js/index.d.ts', 'package.json']) {
+  for (const f of ['pkg/index.js', 'pkg/node.js', 'pkg/wasmqtt_bg.wasm', 'pkg/timer-worker.js', 'js/index.d.ts', 'package.json']) {
     assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
   }
   assert.ok(files.every((f) => !f.startsWith('src/') && !f.startsWith('tests/') && !f.startsWith('crates/')), files.join(', '));
@@ -144,6 +144,8 @@ test('npm pack → install into a Vite 7 project → vite build → runs in Chro
   const assets = await readdir(join(app, 'dist/assets'));
   const wasm = assets.find((f) => f.endsWith('.wasm'));
   assert.ok(wasm, `no .wasm among the built assets: ${assets.join(', ')}`);
+  // The timer worker a hidden page loads, emitted by Vite's worker handling.
+  assert.ok(assets.some((f) => f.startsWith('timer-worker')), `no timer worker among the built assets: ${assets.join(', ')}`);
 
   // 5. Serve the build and run it.
   server = await serve(join(app, 'dist'));

@@ -36,7 +36,8 @@ export async function launchHideable(features = []) {
     await browser?.close().catch(() => {});
     proc.kill();
     await exited;
-    await rm(dir, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing as it exits.
+    await rm(dir, { recursive: true, force: true, maxRetries: 10 });
   };
   let port;
   for (let i = 0; i < 100 && !port && proc.exitCode === null; i++) {
