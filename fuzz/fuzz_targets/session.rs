@@ -10,8 +10,7 @@
 //! - everything the session sends decodes as valid packets of its version;
 //! - while connected, no PUBLISH exceeds the server's Maximum QoS, sets
 //!   RETAIN where it is not available [MQTT-3.2.2-9] [MQTT-3.2.2-14], and
-//!   no packet but SUBSCRIBE/UNSUBSCRIBE exceeds its Maximum Packet Size
-//!   [MQTT-3.2.2-15] (those two are a known gap, see the README);
+//!   no packet exceeds its Maximum Packet Size [MQTT-3.2.2-15];
 //! - no new QoS 1/2 PUBLISH sent while as many as the server's Receive
 //!   Maximum are unacknowledged [MQTT-4.9.0-2] (as the session's metrics
 //!   count them);
@@ -418,16 +417,14 @@ impl Harness {
 /// What the server's CONNACK allows of a packet the session sends.
 /// A re-sent PUBLISH (DUP) keeps its first QoS, RETAIN and size: the
 /// server resumed the exchange it started [MQTT-4.4.0-1], even if its
-/// limits changed since. SUBSCRIBE and UNSUBSCRIBE are not yet held to the
-/// Maximum Packet Size (README, fuzzing).
+/// limits changed since.
 fn check_limits(packet: &Packet, limits: &ServerLimits, version: ProtocolVersion) {
-    let (checked, first_send) = match packet {
-        Packet::Publish(p) => (true, !p.dup),
-        Packet::Subscribe(_) | Packet::Unsubscribe(_) => (false, true),
-        _ => (true, true),
+    let first_send = match packet {
+        Packet::Publish(p) => !p.dup,
+        _ => true,
     };
     let size = packet.encoded_len(version);
-    if let (true, true, Some(max)) = (checked, first_send, limits.maximum_packet_size) {
+    if let (true, Some(max)) = (first_send, limits.maximum_packet_size) {
         assert!(size <= max as usize, "{size} B over {max} B: {packet:?}");
     }
     if let (Packet::Publish(p), true) = (packet, first_send) {

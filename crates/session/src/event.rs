@@ -58,7 +58,9 @@ pub enum Event {
         /// The outcome.
         result: Result<ReasonCode, PublishError>,
     },
-    /// SUBACK: one reason code per filter, in order.
+    /// SUBACK: one reason code per filter, in order. A SUBSCRIBE that
+    /// waited and no longer fits the Maximum Packet Size of a new CONNACK
+    /// is not sent: every filter gets Packet too large (0x95).
     Subscribed {
         /// The token `subscribe` returned.
         token: Token,
@@ -67,7 +69,9 @@ pub enum Event {
         /// SUBACK properties (Reason String, User Properties).
         properties: Properties,
     },
-    /// UNSUBACK: one reason code per filter, in order (Success in MQTT 3.1.1).
+    /// UNSUBACK: one reason code per filter, in order (Success in MQTT
+    /// 3.1.1). Packet too large (0x95) for every filter, as for
+    /// `Subscribed`, when it no longer fits and was not sent.
     Unsubscribed {
         /// The token `unsubscribe` returned.
         token: Token,
@@ -76,7 +80,8 @@ pub enum Event {
         /// UNSUBACK properties.
         properties: Properties,
     },
-    /// A subscription restored after the server lost our session was refused.
+    /// A subscription restored after the server lost our session was
+    /// refused (or too large for its Maximum Packet Size to send).
     SubscriptionLost {
         /// The filter.
         filter: String,

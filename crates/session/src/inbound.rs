@@ -4,11 +4,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasmqtt_codec::{
     ConnAck, DecodeError, Disconnect, Packet, PacketType, Properties, ProtocolVersion, PubAck,
-    PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, UnsubAck,
+    PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, Subscription, UnsubAck,
 };
 
 use crate::error::{ConnectionError, ProtocolError};
-use crate::event::{Event, PublishError};
+use crate::event::{Event, PublishError, Token};
 use crate::outbound::{Queued, Stage};
 use crate::server::ServerLimits;
 use crate::session::{Session, State};
@@ -348,7 +348,27 @@ impl Session {
             return Err(ProtocolError::UnexpectedPacket(PacketType::SubAck));
         };
         self.ids.release(suback.packet_id);
-        for (s, &code) in subscriptions.iter().zip(&suback.reason_codes) {
+        self.settle_subscribe(
+            token,
+            &subscriptions,
+            suback.reason_codes,
+            suback.properties,
+        );
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Records the outcome of a SUBSCRIBE, one reason code per
+    /// subscription: refused filters leave the registry (a restored one is
+    /// reported lost), granted ones get their QoS.
+    pub(crate) fn settle_subscribe(
+        &mut self,
+        token: Option<Token>,
+        subscriptions: &[Subscription],
+        reason_codes: Vec<ReasonCode>,
+        properties: Properties,
+    ) {
+        for (s, &code) in subscriptions.iter().zip(&reason_codes) {
             let filter = &s.filter;
             if code.is_error() {
                 self.registry.remove(filter);
@@ -365,12 +385,10 @@ impl Session {
         if let Some(token) = token {
             self.events.push_back(Event::Subscribed {
                 token,
-                reason_codes: suback.reason_codes,
-                properties: suback.properties,
+                reason_codes,
+                properties,
             });
         }
-        self.pump(now);
-        Ok(())
     }
 
     fn on_unsuback(&mut self, now: Millis, unsuback: UnsubAck) -> Result<(), ProtocolError> {

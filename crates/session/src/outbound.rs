@@ -49,6 +49,55 @@ impl Queued {
             _ => None,
         }
     }
+
+    /// Appends the SUBSCRIBE or UNSUBSCRIBE with `packet_id` to `out`,
+    /// unless it is larger than `max`, the server's Maximum Packet Size
+    /// [MQTT-3.2.2-15]. A PUBLISH is sized and sent by its own path.
+    fn encode_request(
+        &self,
+        version: ProtocolVersion,
+        packet_id: PacketId,
+        max: Option<u32>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), UsageError> {
+        match self {
+            Self::Subscribe {
+                subscriptions,
+                properties,
+                ..
+            } => {
+                let packet = Subscribe {
+                    packet_id,
+                    properties: properties.clone(),
+                    subscriptions: subscriptions.clone(),
+                };
+                check_size(packet.encoded_len(version), max)?;
+                packet.encode(version, out).map_err(UsageError::Encode)
+            }
+            Self::Unsubscribe {
+                filters,
+                properties,
+                ..
+            } => {
+                let packet = Unsubscribe {
+                    packet_id,
+                    properties: properties.clone(),
+                    filters: filters.clone(),
+                };
+                check_size(packet.encoded_len(version), max)?;
+                packet.encode(version, out).map_err(UsageError::Encode)
+            }
+            Self::Publish { .. } => Ok(()),
+        }
+    }
+}
+
+/// Refuses a packet of `size` bytes over the server's Maximum Packet Size.
+fn check_size(size: usize, max: Option<u32>) -> Result<(), UsageError> {
+    match max {
+        Some(max) if size > max as usize => Err(UsageError::PacketTooLarge { size, max }),
+        _ => Ok(()),
+    }
 }
 
 /// Where one of our QoS 1/2 publishes stands.
@@ -120,34 +169,16 @@ impl Session {
         Ok(())
     }
 
-    /// Refuses a SUBSCRIBE or UNSUBSCRIBE the codec would not encode.
+    /// Refuses a SUBSCRIBE or UNSUBSCRIBE the codec would not encode, or
+    /// one larger than the server's Maximum Packet Size.
     pub(crate) fn check_encodable(&self, item: &Queued) -> Result<(), UsageError> {
-        let version = self.options.protocol_version;
         let packet_id = PacketId::new(1).ok_or(UsageError::NoFilters)?;
-        let result = match item {
-            Queued::Subscribe {
-                subscriptions,
-                properties,
-                ..
-            } => Subscribe {
-                packet_id,
-                properties: properties.clone(),
-                subscriptions: subscriptions.clone(),
-            }
-            .encode(version, &mut Vec::new()),
-            Queued::Unsubscribe {
-                filters,
-                properties,
-                ..
-            } => Unsubscribe {
-                packet_id,
-                properties: properties.clone(),
-                filters: filters.clone(),
-            }
-            .encode(version, &mut Vec::new()),
-            Queued::Publish { .. } => Ok(()),
-        };
-        result.map_err(UsageError::Encode)
+        item.encode_request(
+            self.options.protocol_version,
+            packet_id,
+            self.limits.maximum_packet_size,
+            &mut Vec::new(),
+        )
     }
 
     fn check_limits(&self, publish: &Publish) -> Result<(), UsageError> {
@@ -299,45 +330,51 @@ impl Session {
                     }
                 }
             }
+            Queued::Subscribe { .. } | Queued::Unsubscribe { .. } => {
+                let Some(packet_id) = id else { return };
+                // Checked when queued, but a new CONNACK may have lowered the
+                // Maximum Packet Size since: then it is not sent. The size is
+                // all that can fail here; the rest was checked when queued.
+                let max = self.limits.maximum_packet_size;
+                if item
+                    .encode_request(version, packet_id, max, &mut self.tx)
+                    .is_err()
+                {
+                    self.release(id);
+                    self.refuse_too_large(item);
+                    return;
+                }
+                self.sent_packet(now);
+                self.pending_acks.push(PendingAck {
+                    packet_id: packet_id.get(),
+                    item,
+                });
+            }
+        }
+    }
+
+    /// Settles a SUBSCRIBE or UNSUBSCRIBE too large to send as if the
+    /// server had refused every filter with Packet too large (0x95).
+    fn refuse_too_large(&mut self, item: Queued) {
+        let code = ReasonCode::PacketTooLarge;
+        match item {
             Queued::Subscribe {
-                ref subscriptions,
-                ref properties,
+                token,
+                subscriptions,
                 ..
             } => {
-                let Some(packet_id) = id else { return };
-                let packet = Subscribe {
-                    packet_id,
-                    properties: properties.clone(),
-                    subscriptions: subscriptions.clone(),
-                };
-                // Validated when queued; an encode failure cannot happen here.
-                if packet.encode(version, &mut self.tx).is_ok() {
-                    self.sent_packet(now);
-                }
-                self.pending_acks.push(PendingAck {
-                    packet_id: packet_id.get(),
-                    item,
+                let codes = alloc::vec![code; subscriptions.len()];
+                self.settle_subscribe(token, &subscriptions, codes, Properties::default());
+            }
+            Queued::Unsubscribe { token, filters, .. } => {
+                // Never sent, so the subscriptions stay.
+                self.events.push_back(Event::Unsubscribed {
+                    token,
+                    reason_codes: alloc::vec![code; filters.len()],
+                    properties: Properties::default(),
                 });
             }
-            Queued::Unsubscribe {
-                ref filters,
-                ref properties,
-                ..
-            } => {
-                let Some(packet_id) = id else { return };
-                let packet = Unsubscribe {
-                    packet_id,
-                    properties: properties.clone(),
-                    filters: filters.clone(),
-                };
-                if packet.encode(version, &mut self.tx).is_ok() {
-                    self.sent_packet(now);
-                }
-                self.pending_acks.push(PendingAck {
-                    packet_id: packet_id.get(),
-                    item,
-                });
-            }
+            Queued::Publish { .. } => {}
         }
     }
 

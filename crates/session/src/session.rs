@@ -389,6 +389,8 @@ impl Session {
 
     /// Subscribes to `subscriptions` with SUBSCRIBE `properties` (one
     /// Subscription Identifier and User Properties apply to them all).
+    /// Refused with [`UsageError::PacketTooLarge`] over the server's
+    /// Maximum Packet Size.
     pub fn subscribe(
         &mut self,
         now: Millis,
@@ -434,7 +436,8 @@ impl Session {
         Ok(token)
     }
 
-    /// Removes subscriptions.
+    /// Removes subscriptions. Refused with [`UsageError::PacketTooLarge`]
+    /// over the server's Maximum Packet Size.
     pub fn unsubscribe(
         &mut self,
         now: Millis,

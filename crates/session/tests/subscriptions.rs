@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use wasmqtt_codec::{
-    Packet, Properties, ProtocolVersion, PubAck, QoS, ReasonCode, RetainHandling, Subscribe,
-    Subscription, SubscriptionOptions, TopicError, Unsubscribe,
+    ConnAck, Packet, Properties, ProtocolVersion, PubAck, QoS, ReasonCode, RetainHandling,
+    Subscribe, Subscription, SubscriptionOptions, TopicError, Unsubscribe,
 };
 use wasmqtt_session::{Event, Options, ProtocolError, UsageError};
 
@@ -462,4 +462,128 @@ fn unsendable_or_unqueueable_subscribes_leave_no_trace() {
         Err(UsageError::QueueFull { limit: 0 })
     ));
     assert_eq!(peer.session.subscriptions().count(), 0);
+}
+
+/// Filters too long for a Maximum Packet Size of 32: as SUBSCRIBE, 54
+/// bytes for `LONG`; as UNSUBSCRIBE, 53.
+const LONG: &str = "sensors/building-7/floor-3/room-12/temperature";
+const LONG_TOO: &str = "sensors/building-7/floor-3/room-12/humidity";
+
+fn max_packet_size(max: u32) -> ConnAck {
+    connack_with(|p| p.maximum_packet_size = Some(max))
+}
+
+#[test]
+fn subscribe_and_unsubscribe_over_the_server_maximum_packet_size_are_refused() {
+    // [MQTT-3.2.2-15]: the client must not send a packet larger than the
+    // server's Maximum Packet Size.
+    let mut peer = Peer::new(options_v(ProtocolVersion::V5));
+    peer.connect_with(max_packet_size(32));
+    peer.sent();
+    let now = peer.now;
+    assert_eq!(
+        peer.session.subscribe(
+            now,
+            vec![subscription(LONG, QoS::AtLeastOnce)],
+            Properties::default()
+        ),
+        Err(UsageError::PacketTooLarge { size: 54, max: 32 })
+    );
+    assert_eq!(
+        peer.session
+            .unsubscribe(now, vec![LONG.into()], Properties::default()),
+        Err(UsageError::PacketTooLarge { size: 53, max: 32 })
+    );
+    // Nothing sent or registered, and the connection is still up.
+    assert!(peer.sent().is_empty());
+    assert!(registry(&peer).is_empty());
+    assert!(peer.session.is_connected());
+    // Exactly the limit is allowed: 2 (fixed header) + 2 (id) + 1
+    // (property length) + 2 + 24 (filter) + 1 (options) = 32.
+    let fits = "a".repeat(24);
+    subscribe_to(&mut peer, &fits, QoS::AtMostOnce);
+    let sent = peer.sent();
+    let [Packet::Subscribe(s)] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(Packet::Subscribe(s.clone()).encoded_len(peer.version), 32);
+}
+
+#[test]
+fn a_queued_subscribe_or_unsubscribe_too_large_for_a_new_connack_is_refused_not_sent() {
+    // [MQTT-3.2.2-15]: the CONNACK after a reconnect lowers the Maximum
+    // Packet Size below what waited in the queue. Those are settled as
+    // refused with Packet too large for every filter instead of being
+    // sent; what fits still goes out.
+    let mut peer = connected(options_v(ProtocolVersion::V5));
+    subscribed(&mut peer, &[(LONG, Properties::default())]);
+    peer.drop_and_wait_for_reconnect();
+    let unsubscribe = unsubscribe_from(&mut peer, LONG);
+    let subscribe = subscribe_to(&mut peer, LONG_TOO, QoS::AtLeastOnce);
+    subscribe_to(&mut peer, "short", QoS::AtLeastOnce);
+    let events = peer.connect_with(ConnAck {
+        session_present: true,
+        ..max_packet_size(32)
+    });
+    let sent = peer.sent();
+    let [Packet::Subscribe(s)] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(s.subscriptions, [subscription("short", QoS::AtLeastOnce)]);
+    assert_eq!(
+        events[1..],
+        [
+            Event::Unsubscribed {
+                token: unsubscribe,
+                reason_codes: vec![ReasonCode::PacketTooLarge],
+                properties: Properties::default(),
+            },
+            Event::Subscribed {
+                token: subscribe,
+                reason_codes: vec![ReasonCode::PacketTooLarge],
+                properties: Properties::default(),
+            },
+        ]
+    );
+    // The UNSUBSCRIBE never left, so its subscription stays; the refused
+    // SUBSCRIBE is not registered.
+    assert_eq!(
+        registry(&peer),
+        [
+            (LONG.to_owned(), Some(QoS::AtLeastOnce)),
+            ("short".to_owned(), None)
+        ]
+    );
+    assert!(peer.session.is_connected());
+    peer.send(suback(s.packet_id, &[ReasonCode::GrantedQoS1]));
+    assert!(matches!(
+        peer.events().as_slice(),
+        [Event::Subscribed { reason_codes, .. }] if reason_codes == &[ReasonCode::GrantedQoS1]
+    ));
+}
+
+#[test]
+fn a_restored_subscription_too_large_for_the_new_connack_is_reported_lost() {
+    // [MQTT-3.2.2-15]: the server lost our session and now takes smaller
+    // packets than the SUBSCRIBE that restores a subscription.
+    let mut peer = connected(options_v(ProtocolVersion::V5));
+    subscribed(
+        &mut peer,
+        &[(LONG, Properties::default()), ("b", Properties::default())],
+    );
+    peer.drop_and_wait_for_reconnect();
+    let events = peer.connect_with(max_packet_size(32));
+    let sent = peer.sent();
+    let [Packet::Subscribe(s)] = sent.as_slice() else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(s.subscriptions[0].filter, "b");
+    assert_eq!(
+        events[1..],
+        [Event::SubscriptionLost {
+            filter: LONG.into(),
+            reason_code: ReasonCode::PacketTooLarge,
+        }]
+    );
+    assert_eq!(registry(&peer), [("b".to_owned(), Some(QoS::AtLeastOnce))]);
 }
