@@ -1,39 +1,18 @@
 // The npm package's JS API (pkg/index.js, built from js/) in headless Chromium, against
 // wasmqtt-broker and mosquitto. Run through scripts/js-test.sh.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 
-import { brokers, launch, open } from './support/browser.mjs';
-import { serve } from './support/server.mjs';
+import { brokers } from './support/browser.mjs';
+import { fixturePage } from './support/fixture.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = brokers();
-let browser;
-let server;
-let page;
-
-before(async () => {
-  [browser, server] = await Promise.all([launch(), serve(root)]);
-  page = await open(browser, `${server.url}/tests/js/fixtures/index.html`);
-  await page.waitForFunction(() => window.wasmqtt && window.h);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-// Every test leaves the page without uncaught errors (unhandled
-// rejections included) or console errors.
-afterEach(async () => {
-  await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
-  assert.deepEqual(page.problems.splice(0), []);
-});
+// Every test leaves the page without errors.
+const fixture = fixturePage({ clean: true });
 
 /** Runs `fn(env)` in the page, with `window.wasmqtt` and `window.h` loaded. */
 function run(fn, arg = env) {
-  return page.evaluate(fn, arg);
+  return fixture.page.evaluate(fn, arg);
 }
 
 describe('connecting', () => {
@@ -265,7 +244,7 @@ describe('messages', () => {
   });
 
   test('a throwing handler does not stop the others', async () => {
-    page.problems.length = 0;
+    fixture.page.problems.length = 0;
     const r = await run(async ({ broker }) => {
       const { connectAsync } = window.wasmqtt;
       const { inbox, topic } = window.h;
@@ -281,9 +260,9 @@ describe('messages', () => {
       return window.h.text(m.payload);
     });
     assert.equal(r, 'x');
-    await page.waitForFunction(() => true);
+    await fixture.page.waitForFunction(() => true);
     // Both exceptions are reported (rethrown asynchronously), not swallowed.
-    const booms = page.problems.splice(0);
+    const booms = fixture.page.problems.splice(0);
     assert.ok(booms.some((p) => p.includes('handler boom')), booms.join('\n'));
     assert.ok(booms.some((p) => p.includes('listener boom')), booms.join('\n'));
     assert.ok(booms.every((p) => p.includes('boom')), booms.join('\n'));

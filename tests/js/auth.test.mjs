@@ -1,36 +1,17 @@
 // Enhanced authentication (SCRAM-SHA-256 over AUTH packets) through the JS
 // API against wasmqtt-broker: at connect, and re-authentication after.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 
-import { brokers, launch, open } from './support/browser.mjs';
-import { serve } from './support/server.mjs';
+import { brokers } from './support/browser.mjs';
+import { fixturePage } from './support/fixture.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = brokers();
-let browser;
-let server;
-let page;
-
-before(async () => {
-  [browser, server] = await Promise.all([launch(), serve(root)]);
-  page = await open(browser, `${server.url}/tests/js/fixtures/index.html`);
-  await page.waitForFunction(() => window.wasmqtt && window.h);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-afterEach(async () => {
-  await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
-  assert.deepEqual(page.problems.splice(0), []);
-});
+// Every test leaves the page without errors.
+const fixture = fixturePage({ clean: true });
 
 test('SCRAM-SHA-256 at connect, then re-authentication', async () => {
-  const r = await page.evaluate(async ({ auth, scramUser, scramPassword }) => {
+  const r = await fixture.page.evaluate(async ({ auth, scramUser, scramPassword }) => {
     const { connect } = window.wasmqtt;
     const { next, scram, text, within, topic, inbox } = window.h;
     let exchange = scram(scramUser, scramPassword);
@@ -81,7 +62,7 @@ test('SCRAM-SHA-256 at connect, then re-authentication', async () => {
 });
 
 test('a wrong SCRAM password is refused (0x86) without a retry', async () => {
-  const r = await page.evaluate(async ({ auth, scramUser }) => {
+  const r = await fixture.page.evaluate(async ({ auth, scramUser }) => {
     const { connect, MqttError } = window.wasmqtt;
     const { next, scram, text, describe, record } = window.h;
     const exchange = scram(scramUser, 'not the password');
@@ -104,7 +85,7 @@ test('a wrong SCRAM password is refused (0x86) without a retry', async () => {
 });
 
 test('an unknown authentication method is refused (0x8C)', async () => {
-  const r = await page.evaluate(async ({ auth }) => {
+  const r = await fixture.page.evaluate(async ({ auth }) => {
     const { connectAsync, MqttError } = window.wasmqtt;
     const e = await connectAsync(auth, { properties: { authenticationMethod: 'KERBEROS' } }).catch((x) => x);
     return window.h.describe(e, MqttError);

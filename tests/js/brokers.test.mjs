@@ -2,14 +2,12 @@
 // must do, nothing of wasmqtt-broker's test control), in headless Chromium
 // against every broker scripts/brokers.sh starts, in each protocol version
 // it speaks. The README's broker matrix comes from this file.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 
-import { brokers, launch, open } from './support/browser.mjs';
-import { serve } from './support/server.mjs';
+import { brokers } from './support/browser.mjs';
+import { fixturePage } from './support/fixture.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = brokers();
 const aedes = process.env.WASMQTT_AEDES_WS;
 if (!aedes) throw new Error('WASMQTT_AEDES_WS is not set: run through scripts/js-test.sh');
@@ -29,23 +27,10 @@ if (process.env.WASMQTT_RUMQTTD_WS) {
   }]);
 }
 
-let browser;
-let server;
-let page;
+const fixture = fixturePage();
 
-before(async () => {
-  [browser, server] = await Promise.all([launch(), serve(root)]);
-  page = await open(browser, `${server.url}/tests/js/fixtures/index.html`);
-  await page.waitForFunction(() => window.wasmqtt && window.h);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/** Runs `fn({ url, protocolVersion })` in the page. */
-const run = (fn, url, protocolVersion) => page.evaluate(fn, { url, protocolVersion });
+/** Runs `fn({ url, protocolVersion })` in the fixture.page. */
+const run = (fn, url, protocolVersion) => fixture.page.evaluate(fn, { url, protocolVersion });
 
 for (const [name, url, versions, deviations] of BROKERS) {
   for (const protocolVersion of versions) {

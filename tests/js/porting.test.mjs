@@ -2,32 +2,17 @@
 // Chromium: callbacks are completion callbacks (never message handlers),
 // the *Async and listener names exist, the subscribe object form and
 // `properties` shape work, and payloads read as text or JSON in one call.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 
-import { brokers, launch, open } from './support/browser.mjs';
-import { serve } from './support/server.mjs';
+import { brokers } from './support/browser.mjs';
+import { fixturePage } from './support/fixture.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = brokers();
-let browser;
-let server;
-let page;
-
-before(async () => {
-  [browser, server] = await Promise.all([launch(), serve(root)]);
-  page = await open(browser, `${server.url}/tests/js/fixtures/index.html`);
-  await page.waitForFunction(() => window.wasmqtt && window.h);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const fixture = fixturePage();
 
 test('an MQTT.js dashboard snippet: callbacks, object form, properties, JSON payloads', async () => {
-  const r = await page.evaluate(async ({ broker }) => {
+  const r = await fixture.page.evaluate(async ({ broker }) => {
     const { default: mqtt, json, text } = window.wasmqtt;
     const { topic, within } = window.h;
     const base = topic('porting');
@@ -108,5 +93,5 @@ test('an MQTT.js dashboard snippet: callbacks, object form, properties, JSON pay
   assert.equal(r.ended, 'called');
   assert.equal(r.inFlight, 'acknowledged');
   assert.equal(r.endWithOptions, 'called');
-  assert.deepEqual(page.problems, []);
+  assert.deepEqual(fixture.page.problems, []);
 });
