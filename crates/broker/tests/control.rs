@@ -205,3 +205,17 @@ async fn shutdown_sends_disconnect_0x8b_to_every_client() {
     old.expect_closed().await;
     silent.expect_closed().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_does_not_wait_for_connections_already_closing() {
+    // A connection the broker closed lingers to read the peer's last bytes;
+    // shutdown ends that at once rather than waiting for it.
+    let b = broker().await;
+    let mut c = Client::v5(&b, "c").await;
+    c.send(Packet::Connect(connect("c"))).await;
+    c.expect_disconnect(ReasonCode::ProtocolError).await;
+    // `c` keeps its end open: the broker's side is still lingering.
+    let started = tokio::time::Instant::now();
+    b.shutdown().await;
+    assert!(started.elapsed() < std::time::Duration::from_millis(900));
+}

@@ -74,8 +74,7 @@ pub(super) async fn accept(
             if connack.encode(ProtocolVersion::V5, &mut out).is_ok() {
                 transport.send(&out).await.ok();
             }
-            let linger = !*shared.shutdown.borrow();
-            transport.close(linger).await;
+            transport.close(&shared.shutdown).await;
             return None;
         }
         // [MQTT-3.1.0-1]: the first packet must be CONNECT; anything else,
@@ -113,8 +112,7 @@ pub(super) async fn accept(
         Ok(()) => conn.on_connect(connect),
         Err(Some(code)) => Err(code),
         Err(None) => {
-            let linger = !*conn.shared.shutdown.borrow();
-            conn.transport.close(linger).await;
+            conn.transport.close(&conn.shared.shutdown).await;
             return None;
         }
     };
@@ -129,8 +127,7 @@ pub(super) async fn accept(
         Err(code) => {
             conn.refuse(code);
             conn.flush().await.ok();
-            let linger = !*conn.shared.shutdown.borrow();
-            conn.transport.close(linger).await;
+            conn.transport.close(&conn.shared.shutdown).await;
             None
         }
     }

@@ -89,8 +89,7 @@ pub(crate) async fn run(shared: Arc<Shared>, transport: Transport, peer: SocketA
     };
     let end = conn.serve().await;
     conn.detach(end);
-    let linger = !*conn.shared.shutdown.borrow();
-    conn.transport.close(linger).await;
+    conn.transport.close(&conn.shared.shutdown).await;
 }
 
 impl Connection {

@@ -11,6 +11,8 @@ pub use ws::{accept as accept_ws, WsTransport};
 use std::io;
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 /// How long a closing connection keeps reading the peer's last bytes.
 const LINGER: Duration = Duration::from_secs(2);
 
@@ -48,17 +50,22 @@ impl Transport {
     /// input makes the kernel send a reset, which destroys a DISCONNECT
     /// (e.g. 0x95 for a packet whose body is still arriving) before the
     /// peer reads it.
-    /// Without `linger` (the broker is shutting down) it returns at once.
-    pub async fn close(&mut self, linger: bool) {
+    /// Once the broker is shutting down (`shutdown` true, or becoming true
+    /// while it waits) it returns at once.
+    pub async fn close(&mut self, shutdown: &watch::Receiver<bool>) {
         match self {
             Self::Tcp(t) => t.close().await,
             Self::Ws(t) => t.close().await,
             Self::Local(t) => t.close().await,
         }
-        if !linger {
+        let mut shutdown = shutdown.clone();
+        if *shutdown.borrow_and_update() {
             return;
         }
         let drain = async { while let Ok(Some(_)) = self.recv().await {} };
-        tokio::time::timeout(LINGER, drain).await.ok();
+        tokio::select! {
+            _ = tokio::time::timeout(LINGER, drain) => {}
+            _ = shutdown.changed() => {}
+        }
     }
 }
