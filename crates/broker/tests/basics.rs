@@ -44,11 +44,10 @@ async fn qos0_1_2_round_trip_between_two_clients() {
     b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retained_message_is_sent_to_new_subscribers_and_deleted_by_empty_payload() {
     // [MQTT-3.3.1-5] [MQTT-3.3.1-6]
-    let b = broker().await;
-    let addr = b.tcp[0];
+    let addr = local(broker().await);
     let mut publ = Client::v5(addr, "p").await;
     // QoS 1, so the PUBACK says the broker has stored it.
     let mut p = publish("status/x", QoS::AtLeastOnce, b"online");
@@ -69,14 +68,12 @@ async fn retained_message_is_sent_to_new_subscribers_and_deleted_by_empty_payloa
     let mut late = Client::v5(addr, "late").await;
     late.subscribe("status/#", QoS::AtLeastOnce).await;
     assert_eq!(late.try_recv().await, None);
-    b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn will_is_published_on_abrupt_close_but_not_after_disconnect() {
     // [MQTT-3.1.2-8] [MQTT-3.1.2-10]
-    let b = broker().await;
-    let addr = b.tcp[0];
+    let addr = local(broker().await);
     let mut watcher = Client::v5(addr, "w").await;
     watcher.subscribe("wills/#", QoS::AtMostOnce).await;
     for (id, polite) in [("dies", false), ("leaves", true)] {
@@ -97,7 +94,6 @@ async fn will_is_published_on_abrupt_close_but_not_after_disconnect() {
     let will = watcher.recv_publish().await;
     assert_eq!(will.topic.as_str(), "wills/dies");
     assert_eq!(watcher.try_recv().await, None);
-    b.shutdown().await;
 }
 
 #[tokio::test]

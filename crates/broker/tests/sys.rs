@@ -1,4 +1,5 @@
-//! `$SYS/broker/...` statistics, with `sys_interval` set to 1 second.
+//! `$SYS/broker/...` statistics, with `sys_interval` set to 1 second (of
+//! virtual time: in-process connections on the paused clock).
 mod common;
 
 use std::collections::HashMap;
@@ -32,12 +33,11 @@ fn number(values: &HashMap<String, String>, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn statistics_are_published_and_follow_the_traffic() {
     // Section 4.7.2 ($SYS is server-specific; no normative statement on
     // its contents).
-    let b = broker_with(|c| c.sys_interval = 1).await;
-    let addr = b.tcp[0];
+    let addr = local(broker_with(|c| c.sys_interval = 1).await);
     let mut sys = Client::v5(addr, "sys").await;
     sys.subscribe("$SYS/broker/#", QoS::AtMostOnce).await;
     // The retained values come at once: every statistic is there.
@@ -74,18 +74,16 @@ async fn statistics_are_published_and_follow_the_traffic() {
     drop(p);
     drop(s);
     until(&mut sys, |v| number(v, "clients/connected") == 1).await;
-    b.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn uptime_counts_seconds() {
     // Section 4.7.2 (server-specific $SYS topic).
-    let b = broker_with(|c| c.sys_interval = 1).await;
-    let mut sys = Client::v5(b.tcp[0], "sys").await;
+    let b = local(broker_with(|c| c.sys_interval = 1).await);
+    let mut sys = Client::v5(b, "sys").await;
     sys.subscribe("$SYS/broker/uptime", QoS::AtMostOnce).await;
     until(&mut sys, |v| {
         v.get("uptime").is_some_and(|u| u.ends_with(" seconds")) && number(v, "uptime") >= 1
     })
     .await;
-    b.shutdown().await;
 }

@@ -257,6 +257,9 @@ async fn oversize_packet_over_websocket_is_0x95() {
 #[tokio::test]
 async fn a_stalled_handshake_is_closed_after_the_connect_timeout() {
     // Section 3.1.4: the connect timeout covers the WebSocket handshake.
+    // Real time (about 1 s, the shortest connect timeout): the handshake
+    // is only on the WebSocket listener, a real socket, and the paused
+    // clock would jump ahead while the test waits on socket I/O.
     let b = broker_with(|c| c.limits.connect_timeout = 1).await;
     let mut silent = Client::open(b.ws[0], ProtocolVersion::V5).await;
     let started = std::time::Instant::now();

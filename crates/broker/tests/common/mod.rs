@@ -15,7 +15,8 @@ use wasmqtt_codec::{
 
 /// How long a test waits for something that should happen.
 pub const WAIT: Duration = Duration::from_secs(5);
-/// How long a test waits to be sure something does not happen.
+/// How long a test waits to be sure something does not happen: virtual
+/// time, on the paused clock (see [`Client::try_recv`]).
 pub const QUIET: Duration = Duration::from_millis(300);
 
 /// Where a test client connects: a TCP address, or a broker's in-process
@@ -43,6 +44,13 @@ impl Clone for Local {
     }
 }
 impl Copy for Local {}
+
+/// In-process connections to a broker the test still owns (to shut it down).
+impl Dial for &Broker {
+    async fn dial(self) -> Box<dyn Io> {
+        Box::new(self.connect_local().expect("under the connection limit"))
+    }
+}
 
 impl Dial for Local {
     async fn dial(self) -> Box<dyn Io> {
@@ -130,7 +138,10 @@ impl Client {
             .expect("a packet or close in time")
     }
 
-    /// The next packet if one comes within `QUIET`.
+    /// The next packet if one comes within `QUIET`. For tests on the paused
+    /// clock over in-process connections: virtual time jumps to the deadline
+    /// only once every task waits, so `None` means the broker had nothing
+    /// more to send, without waiting in real time.
     pub async fn try_recv(&mut self) -> Option<Packet> {
         tokio::time::timeout(QUIET, self.read_packet())
             .await
