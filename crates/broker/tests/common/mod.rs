@@ -9,9 +9,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use wasmqtt_broker::{Broker, Config};
 use wasmqtt_codec::{
-    decode_packet, ConnAck, Connect, Packet, PacketId, ProtocolVersion, Publish, QoS, Subscribe,
+    decode_packet, ConnAck, Connect, Packet, ProtocolVersion, Publish, QoS, Subscribe,
     Subscription, SubscriptionOptions, TopicName,
 };
+pub use wasmqtt_testkit::{pid, publish};
 
 /// How long a test waits for something that should happen.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -210,19 +211,6 @@ pub fn connect(id: &str) -> Connect {
         client_id: id.into(),
         ..Connect::default()
     }
-}
-
-pub fn publish(topic: &str, qos: QoS, payload: &[u8]) -> Publish {
-    Publish {
-        qos,
-        topic: TopicName::new(topic).unwrap(),
-        payload: bytes::Bytes::copy_from_slice(payload),
-        ..Publish::default()
-    }
-}
-
-pub fn pid(id: u16) -> PacketId {
-    PacketId::new(id).unwrap()
 }
 
 // ---------------------------------------------------------------------------

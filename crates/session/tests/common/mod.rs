@@ -3,10 +3,10 @@
 
 use bytes::BytesMut;
 use wasmqtt_codec::{
-    decode_packet, ConnAck, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS,
-    ReasonCode, TopicName,
+    decode_packet, ConnAck, Packet, PacketId, Properties, ProtocolVersion, Publish, QoS, ReasonCode,
 };
 use wasmqtt_session::{Event, Millis, Options, Session};
+pub use wasmqtt_testkit::{pid, publish};
 
 pub struct Peer {
     pub session: Session,
@@ -98,19 +98,6 @@ impl Peer {
         }
         panic!("no reconnect: {events:?}");
     }
-}
-
-pub fn publish(topic: &str, qos: QoS, payload: &[u8]) -> Publish {
-    Publish {
-        qos,
-        topic: TopicName::new(topic).unwrap(),
-        payload: bytes::Bytes::copy_from_slice(payload),
-        ..Publish::default()
-    }
-}
-
-pub fn pid(id: u16) -> PacketId {
-    PacketId::new(id).unwrap()
 }
 
 pub fn connack_with(f: impl FnOnce(&mut Properties)) -> ConnAck {
