@@ -159,6 +159,8 @@ fn load(path: &PathBuf) -> Result<Config, String> {
     toml::from_str(&text).map_err(|e| e.to_string())
 }
 
+/// Ctrl-C or SIGTERM.
+// Also in wasmqtt-devices: one copy would tie the devices to the broker library (~70 crates).
 async fn wait_for_signal() {
     #[cfg(unix)]
     {

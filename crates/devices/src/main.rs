@@ -143,6 +143,8 @@ fn log(report: &Report, quiet: bool) {
     eprintln!("wasmqtt-devices: {line}");
 }
 
+/// Ctrl-C or SIGTERM.
+// Also in wasmqtt-broker: one copy would tie the devices to the broker library (~70 crates).
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
