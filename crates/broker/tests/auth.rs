@@ -3,10 +3,8 @@
 //! authentication and re-authentication.
 mod common;
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
 use bytes::Bytes;
 use common::*;
 use tempfile::NamedTempFile;
@@ -16,22 +14,6 @@ use wasmqtt_broker::{Broker, Config};
 use wasmqtt_codec::{Auth, ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode};
 
 const SCRAM: &str = "SCRAM-SHA-256";
-
-fn file(text: &str) -> NamedTempFile {
-    let mut f = NamedTempFile::new().expect("temp file");
-    f.write_all(text.as_bytes()).expect("write temp file");
-    f
-}
-
-/// An Argon2id line with small parameters, so debug builds stay quick (the
-/// parameters travel in the PHC string).
-fn argon2_line(user: &str, password: &str) -> String {
-    let params = argon2::Params::new(64, 1, 1, None).unwrap();
-    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
-    let hash = a.hash_password(password.as_bytes(), &salt).unwrap();
-    format!("{user}:{hash}")
-}
 
 fn scram_line(user: &str, password: &str) -> String {
     let c = ScramCredential::derive(password.as_bytes(), b"some salt", 4096);

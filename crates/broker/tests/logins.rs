@@ -4,10 +4,8 @@
 //! 0x9F Connection rate exceeded; a legitimate login still gets in.
 mod common;
 
-use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
-use argon2::password_hash::{PasswordHasher, SaltString};
 use bytes::Bytes;
 use common::*;
 use tempfile::NamedTempFile;
@@ -17,15 +15,10 @@ use wasmqtt_broker::scram::ScramClient;
 use wasmqtt_broker::{Broker, Limits};
 use wasmqtt_codec::{Auth, Connect, Packet, Properties, ProtocolVersion, ReasonCode};
 
-/// An Argon2id line costly enough (4 MiB) that checks overlap in a flood.
+/// Alice's password file, hashed costly enough (4 MiB) that checks
+/// overlap in a flood.
 fn password_file() -> NamedTempFile {
-    let params = argon2::Params::new(4096, 1, 1, None).unwrap();
-    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
-    let hash = a.hash_password(b"right", &salt).unwrap();
-    let mut f = NamedTempFile::new().unwrap();
-    writeln!(f, "alice:{hash}").unwrap();
-    f
+    file(&format!("{}\n", argon2_line_with("alice", "right", 4096)))
 }
 
 async fn broker(passwords: &NamedTempFile, limits: Limits) -> Broker {

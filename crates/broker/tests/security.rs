@@ -3,10 +3,8 @@
 //! eve, with a password file and an ACL that gives each their own tree.
 mod common;
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
 use bytes::Bytes;
 use common::*;
 use tempfile::NamedTempFile;
@@ -21,21 +19,6 @@ topic readwrite eve/#
 user ops
 topic write $control/#
 ";
-
-fn file(text: &str) -> NamedTempFile {
-    let mut f = NamedTempFile::new().expect("temp file");
-    f.write_all(text.as_bytes()).expect("write temp file");
-    f
-}
-
-/// An Argon2id line with small parameters, so debug builds stay quick.
-fn argon2_line(user: &str, password: &str) -> String {
-    let params = argon2::Params::new(64, 1, 1, None).unwrap();
-    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
-    let hash = a.hash_password(password.as_bytes(), &salt).unwrap();
-    format!("{user}:{hash}")
-}
 
 struct Setup {
     broker: Broker,

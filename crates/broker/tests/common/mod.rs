@@ -386,3 +386,29 @@ pub fn raw_subscribe(packet_id: u16, filters: &[(&str, u8)]) -> Vec<u8> {
     }
     raw_packet(0x82, &body)
 }
+
+/// A temporary file holding `text` (password files, ACLs), deleted when
+/// dropped.
+pub fn file(text: &str) -> tempfile::NamedTempFile {
+    use std::io::Write as _;
+    let mut f = tempfile::NamedTempFile::new().expect("temp file");
+    f.write_all(text.as_bytes()).expect("write temp file");
+    f
+}
+
+/// A password file line for `user`, hashed with Argon2id at `memory_kib`
+/// (the parameters travel in the PHC string, so tests pick their cost:
+/// small keeps debug builds quick).
+pub fn argon2_line_with(user: &str, password: &str, memory_kib: u32) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(memory_kib, 1, 1, None).expect("argon2 params");
+    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"sixteen byte salt").expect("salt");
+    let hash = a.hash_password(password.as_bytes(), &salt).expect("hash");
+    format!("{user}:{hash}")
+}
+
+/// [`argon2_line_with`] at 64 KiB.
+pub fn argon2_line(user: &str, password: &str) -> String {
+    argon2_line_with(user, password, 64)
+}
