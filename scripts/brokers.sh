@@ -27,21 +27,27 @@ trap stop_brokers EXIT
 
 # start_wasmqtt_broker NAME ARGS...: starts target/release/wasmqtt-broker on
 # port 0 and sets NAME_tcp / NAME_ws to the host:port it printed.
+# listening_line OUT ERR NAME: the LISTENING line a server prints to OUT
+# once it is up, waiting at most 10 s; else prints ERR and fails.
+listening_line() {
+    for _ in $(seq 100); do
+        grep -q '^LISTENING' "$1" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep '^LISTENING' "$1" || {
+        cat "$2" >&2
+        echo "$3 did not start" >&2
+        return 1
+    }
+}
+
 start_wasmqtt_broker() {
     local name=$1 out="$BROKER_DIR/$1.out" err="$BROKER_DIR/$1.err" line
     shift
     target/release/wasmqtt-broker --tcp 127.0.0.1:0 --ws 127.0.0.1:0 --log warn "$@" \
         > "$out" 2> "$err" &
     BROKER_PIDS+=($!)
-    for _ in $(seq 100); do
-        grep -q '^LISTENING' "$out" 2>/dev/null && break
-        sleep 0.1
-    done
-    line=$(grep '^LISTENING' "$out") || {
-        cat "$err" >&2
-        echo "wasmqtt-broker ($name) did not start" >&2
-        return 1
-    }
+    line=$(listening_line "$out" "$err" "wasmqtt-broker ($name)") || return 1
     local tcp=${line#*tcp=}
     tcp=${tcp%% *}
     printf -v "${name}_tcp" '%s' "$tcp"
@@ -98,13 +104,5 @@ export WASMQTT_MOSQUITTO_WS="ws://127.0.0.1:$mq_ws"
 # aedes (npm), a broker we did not write; MQTT 3.1.1 only.
 node tests/brokers/aedes.mjs > "$BROKER_DIR/aedes.out" 2> "$BROKER_DIR/aedes.err" &
 BROKER_PIDS+=($!)
-for _ in $(seq 100); do
-    grep -q '^LISTENING' "$BROKER_DIR/aedes.out" 2>/dev/null && break
-    sleep 0.1
-done
-aedes_line=$(grep '^LISTENING' "$BROKER_DIR/aedes.out") || {
-    cat "$BROKER_DIR/aedes.err" >&2
-    echo "aedes did not start" >&2
-    exit 1
-}
+aedes_line=$(listening_line "$BROKER_DIR/aedes.out" "$BROKER_DIR/aedes.err" aedes) || exit 1
 export WASMQTT_AEDES_WS="ws://${aedes_line#*ws=}/mqtt"
