@@ -233,6 +233,13 @@ impl Device {
         Duration::from_secs_f64(1.0 / self.rate)
     }
 
+    /// When the first reading of a boot is due: somewhere within one period,
+    /// by the seed, so a fleet started at once does not publish in lockstep
+    /// (500 devices would otherwise send 500 messages in the same instant).
+    fn first_tick(&self, now: Instant) -> Instant {
+        now + self.period().mul_f64(phase(self.config.seed))
+    }
+
     /// One power-on: connect, work, and return how it ended.
     async fn boot(&mut self, shutdown: &mut watch::Receiver<bool>) -> End {
         self.boots += 1;
@@ -258,7 +265,7 @@ impl Device {
             .subscribe(now, subscriptions, Properties::default())
             .ok();
         link.open().await;
-        let mut next_tick = Instant::now() + self.period();
+        let mut next_tick = self.first_tick(Instant::now());
         loop {
             let wake = link.next(Some(next_tick), stopped(shutdown)).await;
             let message = match wake {
@@ -424,5 +431,28 @@ impl Device {
             link.session().publish(now, publish).ok();
         }
         action
+    }
+}
+
+/// A fraction in [0, 1) spread evenly over seeds (Fibonacci hashing), so
+/// devices with consecutive seeds get far-apart phases.
+fn phase(seed: u64) -> f64 {
+    (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::phase;
+
+    #[test]
+    fn phases_cover_the_period() {
+        let phases: Vec<f64> = (0..500u64).map(|i| phase(7 + i * 0x9E37_79B9)).collect();
+        assert!(phases.iter().all(|p| (0.0..1.0).contains(p)));
+        // Every tenth of the period holds some devices, none most of them.
+        let mut buckets = [0usize; 10];
+        for p in &phases {
+            buckets[(p * 10.0) as usize] += 1;
+        }
+        assert!(buckets.iter().all(|&n| (20..=80).contains(&n)), "{buckets:?}");
     }
 }
