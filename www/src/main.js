@@ -1,15 +1,32 @@
-// The dashboard: one wasmqtt client, a tile per device, live metrics.
+// The dashboard: one wasmqtt client, a fleet table, alerts, detail tiles
+// with history, and a topic explorer.
 
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
+// Where the page gets its connection: a connection shared by the tabs of
+// this page would come from the package's shared entry point here instead.
 import { connect } from 'wasmqtt';
 import { DeviceTile, formatAgo } from './tile.js';
 import { describeError } from './errors.js';
 import { cleanPrefix, defaultBrokerUrl, loadServerConfig, readSettings, saveSettings } from './settings.js';
+import { Device } from './fleet.js';
+import { FleetTable } from './table.js';
+import { Alerts, KINDS, breaches, loadThresholds, saveThresholds } from './alerts.js';
+import { FIELDS, HISTORY_S } from './history.js';
+import { openHistoryDb } from './history-db.js';
+import { Explorer } from './explorer.js';
+import { confirmAction } from './confirm.js';
+import { el, onFrame, setText } from './frame.js';
 
 const $ = (id) => document.getElementById(id);
 const COMMAND_TIMEOUT_MS = 5000;
 const KEEPALIVE_S = 10;
+/** Detail tiles at most; ticking another drops the oldest. */
+const MAX_TILES = 8;
+/** Tiles shown before anyone picks: a first look at the charts. */
+const FIRST_TILES = 4;
+const SAVE_EVERY_MS = 10_000;
+const ALERTS_SHOWN = 100;
 
 const serverConfig = await loadServerConfig();
 let settings = readSettings(serverConfig);
@@ -21,8 +38,33 @@ let client = null;
 let generation = 0;
 let everConnected = false;
 let countdown = null;
+/** Every device heard of, by id. */
+const devices = new Map();
+/** Detail tiles of the selected devices, by id. */
 const tiles = new Map();
+const dirty = new Set();
+const alerts = new Alerts();
+let thresholds = loadThresholds();
+let range = (() => {
+  try {
+    return Number(localStorage.getItem('wasmqtt-dashboard.range')) || 120;
+  } catch {
+    return 120;
+  }
+})();
+let selected = loadSelection();
 const decoder = new TextDecoder();
+const table = new FleetTable($('fleet-table'), {
+  onToggle: (id, on) => select(id, on),
+  isSelected: (id) => selected.has(id),
+});
+const explorer = new Explorer();
+
+/** History: averages waiting to be saved, and those loaded for devices not seen yet. */
+let historyDb = null;
+let pending = [];
+let restored = new Map();
+let historySaved = 0;
 
 // ----- connection ----------------------------------------------------------
 
@@ -32,10 +74,11 @@ function start() {
   client = null;
   old?.end(true).catch(() => {});
   everConnected = false;
-  clearTiles();
+  clearDevices();
   hideBanner();
   updateFooter();
   setConnState('connecting', `to ${settings.broker}`);
+  openHistory(gen);
 
   let c;
   try {
@@ -84,6 +127,7 @@ function start() {
   c.subscribe(`${prefix}/+/status`, { qos: 1, handler: live(onStatus) })
     .then(live((r) => checkGranted(r)))
     .catch(live(showError));
+  explorer.attach(c, live, prefix);
 }
 
 function checkGranted(results) {
@@ -109,48 +153,111 @@ function onTelemetry(topic, payload) {
     return;
   }
   if (!reading || typeof reading !== 'object') return;
-  const tile = tileFor(deviceId(topic));
-  if (tile.status === 'unknown') tile.setStatus('online', Date.now());
-  tile.telemetry(reading, Date.now());
-  scheduleDraw();
+  const now = Date.now();
+  const device = deviceFor(deviceId(topic), now);
+  if (device.status === 'unknown') device.setStatus('online', now);
+  const bucket = device.telemetry(reading, now);
+  if (bucket) pending.push({ id: device.id, t: bucket.t, v: bucket.values });
+  changed(device.id);
 }
 
 function onStatus(topic, payload) {
   const text = decoder.decode(payload).trim().toLowerCase();
   if (!text) return; // a cleared retained message
-  const tile = tileFor(deviceId(topic));
+  const now = Date.now();
+  const device = deviceFor(deviceId(topic), now);
   const status = text === 'online' ? 'online' : 'offline';
-  if (status === 'offline' && tile.killSentAt !== undefined) {
+  const tile = tiles.get(device.id);
+  if (tile && status === 'offline' && tile.killSentAt !== undefined) {
     const ms = Math.round(performance.now() - tile.killSentAt);
     tile.showReply('ok', `☠ killed: the broker published ${tile.id}'s will ("offline") ${ms} ms after the kill`);
   }
-  tile.killSentAt = undefined;
-  tile.setStatus(status, Date.now());
-  updateDeviceCount();
+  if (tile) {
+    tile.killSentAt = undefined;
+    tile.killing = false;
+  }
+  if (device.setStatus(status, now)) {
+    countChanged = true;
+    table.reorder = true;
+  }
+  changed(device.id);
 }
 
-// ----- tiles ---------------------------------------------------------------
+// ----- devices, selection, tiles ---------------------------------------------
 
-function tileFor(id) {
-  let tile = tiles.get(id);
-  if (tile) return tile;
-  tile = new DeviceTile(id, { onCommand: sendCommand, onKill: killDevice });
-  tiles.set(id, tile);
-  // Keep the grid sorted by id.
-  const grid = $('grid');
-  const after = [...tiles.keys()].sort().find((other) => other > id);
-  grid.insertBefore(tile.root, after ? tiles.get(after).root : null);
-  tile.mount();
+function deviceFor(id, now) {
+  let device = devices.get(id);
+  if (device) return device;
+  device = new Device(id, now);
+  for (const { t, v } of restored.get(id) ?? []) device.history.addBucket(t, v);
+  restored.delete(id);
+  devices.set(id, device);
+  if (!selected.saved && selected.size < FIRST_TILES) selected.add(id);
+  if (selected.has(id)) showTile(device);
+  countChanged = true;
   updateEmpty();
-  updateDeviceCount();
-  return tile;
+  return device;
 }
 
-function clearTiles() {
+function clearDevices() {
   for (const tile of tiles.values()) tile.destroy();
   tiles.clear();
-  updateDeviceCount();
+  for (const id of devices.keys()) {
+    table.remove(id);
+    alerts.forget(id);
+  }
+  devices.clear();
+  countChanged = true;
   updateEmpty();
+}
+
+function loadSelection() {
+  try {
+    const saved = JSON.parse(localStorage.getItem('wasmqtt-dashboard.selected') ?? 'null');
+    if (Array.isArray(saved)) return Object.assign(new Set(saved.map(String)), { saved: true });
+  } catch {
+    // Start over.
+  }
+  return Object.assign(new Set(), { saved: false });
+}
+
+function select(id, on) {
+  if (on) {
+    selected.add(id);
+    // Oldest out: a Set keeps insertion order.
+    for (const old of [...selected].slice(0, Math.max(0, selected.size - MAX_TILES))) select(old, false);
+    const device = devices.get(id);
+    if (device) showTile(device);
+  } else {
+    selected.delete(id);
+    tiles.get(id)?.destroy();
+    tiles.delete(id);
+  }
+  selected.saved = true;
+  try {
+    localStorage.setItem('wasmqtt-dashboard.selected', JSON.stringify([...selected]));
+  } catch {
+    // Not remembered, then.
+  }
+  changed(id);
+  updateDetailsHint();
+}
+
+function showTile(device) {
+  if (tiles.has(device.id)) return;
+  const tile = new DeviceTile(device, { onCommand: sendCommand, onKill: killDevice, onClose: (id) => select(id, false) });
+  tiles.set(device.id, tile);
+  // Keep the grid sorted by id.
+  const after = [...tiles.keys()].sort().find((other) => other > device.id);
+  $('grid').insertBefore(tile.root, after ? tiles.get(after).root : null);
+  tile.mount();
+  tile.update(alerts.level(device.id), Date.now());
+  tile.draw(range, Date.now());
+  updateDetailsHint();
+}
+
+function updateDetailsHint() {
+  $('details-hint').hidden = tiles.size > 0;
 }
 
 async function sendCommand(tile, text) {
@@ -195,7 +302,13 @@ function formatReply(reply) {
 async function killDevice(tile) {
   const c = client;
   if (!c) return;
+  const sure = await confirmAction(`Kill ${tile.id}?`,
+    `The simulated device drops its connection without saying goodbye, as a crash would; `
+    + `the broker then publishes its will ("offline"). It comes back after its revive delay.`,
+    `Kill ${tile.id}`);
+  if (!sure || client !== c) return;
   tile.kill.disabled = true;
+  tile.killing = true;
   try {
     tile.killSentAt = performance.now();
     await c.publish('sim/kill', tile.id, { qos: 1 });
@@ -203,23 +316,197 @@ async function killDevice(tile) {
       tile.showReply('pending', `☠ kill sent: ${tile.id} drops its socket without DISCONNECT; waiting for its will…`);
     }
   } catch (e) {
+    tile.killing = false;
     tile.kill.disabled = tile.status !== 'online';
     tile.showReply('err', `✗ kill: ${e?.message ?? e}`);
   }
 }
 
-// ----- drawing -------------------------------------------------------------
+// ----- drawing: at most once per animation frame ----------------------------
 
-let drawQueued = false;
-function scheduleDraw() {
-  if (drawQueued) return;
-  drawQueued = true;
-  // At most ~8 redraws a second however fast telemetry comes.
-  setTimeout(() => requestAnimationFrame(() => {
-    drawQueued = false;
-    const now = Date.now();
-    for (const tile of tiles.values()) tile.draw(now);
-  }), 120);
+let countChanged = true;
+let alertsShown = -1;
+
+function changed(id) {
+  dirty.add(id);
+  onFrame(paint);
+}
+
+function paint() {
+  const now = Date.now();
+  for (const id of dirty) {
+    const device = devices.get(id);
+    if (!device) continue;
+    device.breaches = breaches(device, thresholds, now);
+    alerts.update(id, device.breaches, now);
+    const level = alerts.level(id);
+    table.update(device, level, now);
+    const tile = tiles.get(id);
+    if (tile) {
+      tile.update(level, now);
+      tile.draw(range, now);
+    }
+  }
+  dirty.clear();
+  if (table.reorder) setText($('fleet-count'), `${table.arrange()} of ${devices.size} shown`);
+  if (alertsShown !== alerts.version) renderAlerts();
+  if (countChanged) updateDeviceCount();
+}
+
+/** Once a second everything ages: staleness, "last seen", the charts' window. */
+function tick() {
+  for (const id of devices.keys()) dirty.add(id);
+  table.reorder = true;
+  onFrame(paint);
+}
+
+function renderAlerts() {
+  alertsShown = alerts.version;
+  const items = alerts.sorted();
+  const open = items.filter((a) => !a.acked).length;
+  setText($('alert-count'), items.length ? `${open} new · ${items.length} listed` : 'none');
+  $('alerts-ack-all').disabled = open === 0;
+  $('alert-list').replaceChildren(...items.slice(0, ALERTS_SHOWN).map((a) => {
+    const kind = KINDS[a.kind];
+    const value = a.kind === 'stale' ? `${a.value} s without data` : `${Number(a.value).toFixed(1)} ${kind.unit}`;
+    const ack = el('button', { type: 'button', class: 'ghost small', 'aria-label': `Acknowledge ${a.id} ${kind.label}` },
+      a.active ? 'Ack' : 'Clear');
+    ack.addEventListener('click', () => {
+      alerts.ack(a.key);
+      changed(a.id);
+    });
+    return el('li', { dataset: { key: a.key, device: a.id, kind: a.kind, acked: String(a.acked), active: String(a.active) } },
+      el('span', { class: 'alert-dev' }, a.id),
+      el('span', { class: 'alert-what' }, `${kind.label}: ${value}`),
+      el('span', { class: 'alert-when muted' }, a.active ? `since ${new Date(a.since).toLocaleTimeString([], { hour12: false })}` : 'cleared'),
+      a.acked ? el('span', { class: 'muted small' }, 'acknowledged') : ack);
+  }));
+  const more = items.length - ALERTS_SHOWN;
+  $('alert-more').hidden = more <= 0;
+  $('alert-more').textContent = `… and ${more} more (filter the table by threshold to see them all)`;
+}
+
+$('alerts-ack-all').addEventListener('click', () => {
+  alerts.ackAll();
+  for (const id of devices.keys()) dirty.add(id);
+  onFrame(paint);
+});
+
+// ----- thresholds, filters, range, export -------------------------------------
+
+const thresholdForm = $('thresholds');
+for (const [key, value] of Object.entries(thresholds)) thresholdForm.elements[key].value = String(value);
+thresholdForm.addEventListener('input', () => {
+  const next = { ...thresholds };
+  for (const key of Object.keys(next)) {
+    const v = thresholdForm.elements[key].valueAsNumber;
+    if (Number.isFinite(v)) next[key] = v;
+  }
+  thresholds = next;
+  saveThresholds(thresholds);
+  tick();
+});
+thresholdForm.addEventListener('submit', (e) => e.preventDefault());
+
+const filterForm = $('fleet-filter');
+filterForm.addEventListener('input', () => {
+  table.setFilter({ name: filterForm.elements.name.value.trim(), state: filterForm.elements.state.value, breach: filterForm.elements.breach.value });
+  onFrame(paint);
+});
+filterForm.addEventListener('submit', (e) => e.preventDefault());
+for (const th of $('fleet-table').tHead.querySelectorAll('th[data-sort] button')) th.addEventListener('click', () => onFrame(paint));
+
+$('range').value = String(range);
+$('range').addEventListener('change', () => {
+  range = Number($('range').value);
+  try {
+    localStorage.setItem('wasmqtt-dashboard.range', String(range));
+  } catch {
+    // Not remembered, then.
+  }
+  for (const id of tiles.keys()) dirty.add(id);
+  onFrame(paint);
+});
+
+/** What the detail charts show, as CSV: one line per reading per device. */
+function exportCsv() {
+  const now = Date.now() / 1000;
+  const lines = ['device,time,temperature_c,humidity_pct,battery_pct,rssi_dbm'];
+  for (const id of [...tiles.keys()].sort()) {
+    const data = devices.get(id).history.view(range, now);
+    data.t.forEach((t, i) => {
+      lines.push([id, new Date(t * 1000).toISOString(), ...FIELDS.map((k) => data[k][i] ?? '')].join(','));
+    });
+  }
+  const url = URL.createObjectURL(new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' }));
+  const a = el('a', { href: url, download: `wasmqtt-history-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+$('export-csv').addEventListener('click', exportCsv);
+
+// ----- history across reloads -------------------------------------------------
+
+async function openHistory(gen) {
+  historyDb?.close();
+  historyDb = null;
+  pending = [];
+  restored = new Map();
+  const db = await openHistoryDb(settings.prefix, HISTORY_S);
+  if (gen !== generation) {
+    db?.close();
+    return;
+  }
+  historyDb = db;
+  if (!db) return;
+  try {
+    for (const { id, t, v } of await db.load(Date.now() / 1000)) {
+      const device = devices.get(id);
+      if (device) device.history.addBucket(t, v);
+      else restored.set(id, [...(restored.get(id) ?? []), { t, v }]);
+    }
+  } catch {
+    // A broken store only costs the old history.
+  }
+  for (const id of tiles.keys()) changed(id);
+}
+
+async function saveHistory() {
+  if (!historyDb || pending.length === 0) return;
+  const batch = pending;
+  pending = [];
+  try {
+    await historyDb.save(batch, Date.now() / 1000);
+    historySaved += batch.length;
+  } catch {
+    // Dropped: the next save tries again with newer averages.
+  }
+}
+setInterval(saveHistory, SAVE_EVERY_MS);
+
+// ----- tabs ------------------------------------------------------------------
+
+const tabs = [$('tab-fleet'), $('tab-explorer')];
+function showTab(tab) {
+  for (const t of tabs) {
+    const on = t === tab;
+    t.setAttribute('aria-selected', String(on));
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute('aria-controls')).hidden = !on;
+  }
+  if (tab.id === 'tab-explorer') onFrame(explorer.draw);
+  else tick();
+}
+for (const t of tabs) {
+  t.addEventListener('click', () => showTab(t));
+  t.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    const next = tabs[(tabs.indexOf(t) + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+    next.focus();
+    showTab(next);
+  });
 }
 
 // ----- connection state ----------------------------------------------------
@@ -277,16 +564,18 @@ function hideBanner() {
 
 function updateEmpty() {
   const empty = $('empty');
-  empty.hidden = tiles.size > 0;
-  if (tiles.size > 0) return;
+  empty.hidden = devices.size > 0;
+  if (devices.size > 0) return;
   $('empty-text').textContent = connState === 'connected'
     ? `Connected. Waiting for devices to publish on ${settings.prefix}/+/telemetry …`
     : 'Not connected to the broker yet.';
 }
 
 function updateDeviceCount() {
-  const online = [...tiles.values()].filter((t) => t.status === 'online').length;
-  $('m-devices').textContent = `${online} / ${tiles.size}`;
+  countChanged = false;
+  let online = 0;
+  for (const d of devices.values()) if (d.status === 'online') online++;
+  $('m-devices').textContent = `${online} / ${devices.size}`;
 }
 
 function updateFooter() {
@@ -331,9 +620,7 @@ function updateMetrics() {
 
 setInterval(() => {
   updateMetrics();
-  const now = Date.now();
-  for (const tile of tiles.values()) tile.tick(now);
-  scheduleDraw();
+  tick();
 }, 1000);
 
 // ----- settings form -------------------------------------------------------
@@ -394,8 +681,11 @@ function applyTheme() {
   else document.documentElement.dataset.theme = theme;
   $('theme-toggle').textContent = `Theme: ${theme}`;
   // Chart axes take their colours from CSS when built.
-  for (const tile of tiles.values()) tile.rebuild?.();
-  scheduleDraw();
+  for (const [id, tile] of tiles) {
+    tile.rebuild?.();
+    dirty.add(id);
+  }
+  onFrame(paint);
 }
 
 $('theme-toggle').addEventListener('click', () => {
@@ -418,6 +708,9 @@ start();
 window.dashboard = {
   get client() { return client; },
   get state() { return connState; },
+  get historySaved() { return historySaved; },
+  devices,
   tiles,
+  alerts,
   formatAgo,
 };

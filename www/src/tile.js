@@ -1,30 +1,16 @@
-// One device: its tile, its readings and its two live charts.
+// The detail view of one device: its readings, two charts over the chosen
+// range (with legends and units), a command box and Kill.
 
 import uPlot from 'uplot';
+import { el, setText } from './frame.js';
 
-/** Seconds of history each chart shows, at most and at least. */
-export const WINDOW_S = 120;
 const MIN_WINDOW_S = 10;
-/** Most points kept per series: at high rates the window shows what fits. */
-const MAX_POINTS = 2400;
 
 export const SERIES = {
   temperature: { label: 'Temperature', unit: '°C', color: '#f97316', digits: 1 },
   humidity: { label: 'Humidity', unit: '%', color: '#0ea5e9', digits: 0 },
   battery: { label: 'Battery', unit: '%', color: '#22c55e', digits: 0 },
   rssi: { label: 'Signal', unit: 'dBm', color: '#a855f7', digits: 0 },
-};
-
-const el = (tag, props = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'class') node.className = v;
-    else if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  node.append(...children);
-  return node;
 };
 
 function themeColors() {
@@ -49,7 +35,7 @@ function chartOptions(width, height, left, right, { timeLabels }) {
   return {
     width,
     height,
-    legend: { show: false },
+    legend: { show: true, live: false },
     cursor: { show: false },
     padding: [6, 4, 0, 0],
     scales: {
@@ -70,8 +56,8 @@ function chartOptions(width, height, left, right, { timeLabels }) {
     ],
     series: [
       {},
-      { label: a.label, scale: left, stroke: a.color, width: 2, fill: `${a.color}1a`, points: { show: false } },
-      { label: b.label, scale: right, stroke: b.color, width: 1.6, points: { show: false } },
+      { label: `${a.label} (${a.unit})`, scale: left, stroke: a.color, width: 2, fill: `${a.color}1a`, points: { show: false } },
+      { label: `${b.label} (${b.unit})`, scale: right, stroke: b.color, width: 1.6, points: { show: false } },
     ],
   };
 }
@@ -85,14 +71,11 @@ function pad(min, max, key) {
 }
 
 export class DeviceTile {
-  constructor(id, { onCommand, onKill }) {
+  constructor(device, { onCommand, onKill, onClose }) {
+    const id = device.id;
+    this.device = device;
     this.id = id;
-    this.status = 'unknown';
-    this.statusSince = Date.now();
-    this.lastAt = 0;
-    this.count = 0;
-    this.latest = null;
-    this.data = { t: [], temperature: [], humidity: [], battery: [], rssi: [] };
+    this.shown = '';
     this.dirty = true;
     this.charts = [];
 
@@ -104,7 +87,7 @@ export class DeviceTile {
       const value = el('span', { class: 'reading-value' }, '–');
       this.values[key] = value;
       readings.append(
-        el('div', { class: 'reading', style: `--series:${s.color}` },
+        el('div', { class: 'reading', style: `--series:${s.color}`, dataset: { key } },
           el('span', { class: 'reading-label' }, s.label),
           el('span', { class: 'reading-line' }, value, el('span', { class: 'unit' }, s.unit))),
       );
@@ -117,17 +100,19 @@ export class DeviceTile {
     });
     this.send = el('button', { type: 'submit', class: 'primary' }, 'Send');
     this.kill = el('button', { type: 'button', class: 'danger', title: `Publish "${id}" to sim/kill` }, 'Kill');
-    this.reply = el('output', { class: 'reply muted', 'aria-live': 'polite' }, 'Send a command: the device answers through the response topic.');
+    this.reply = el('output', { class: 'reply muted', 'aria-live': 'polite' });
     const form = el('form', { class: 'command', onsubmit: (e) => {
       e.preventDefault();
       const text = this.input.value.trim() || 'ping';
       onCommand(this, text);
     } }, this.input, this.send, this.kill);
     this.kill.addEventListener('click', () => onKill(this));
+    const close = el('button', { type: 'button', class: 'ghost small close', 'aria-label': `Close ${id}`, title: 'Close' }, '×');
+    close.addEventListener('click', () => onClose(id));
 
     this.root = el('article', { class: 'tile', dataset: { device: id, status: 'unknown' } },
       el('header', { class: 'tile-head' },
-        el('h2', {}, id), this.badge, this.seen),
+        el('h3', {}, id), this.badge, this.seen, close),
       readings,
       ...this.chartBoxes,
       form,
@@ -135,16 +120,19 @@ export class DeviceTile {
     );
   }
 
+  get status() {
+    return this.device.status;
+  }
+
   /** Builds the charts once the tile is in the document (they need its width). */
   mount() {
     const build = () => {
       for (const c of this.charts) c.destroy();
       const width = Math.max(200, this.chartBoxes[0].clientWidth || 320);
+      const empty = [[], [], []];
       this.charts = [
-        new uPlot(chartOptions(width, 116, 'temperature', 'humidity', { timeLabels: false }),
-          this.series('temperature', 'humidity'), this.chartBoxes[0]),
-        new uPlot(chartOptions(width, 84, 'battery', 'rssi', { timeLabels: true }),
-          this.series('battery', 'rssi'), this.chartBoxes[1]),
+        new uPlot(chartOptions(width, 116, 'temperature', 'humidity', { timeLabels: false }), empty, this.chartBoxes[0]),
+        new uPlot(chartOptions(width, 84, 'battery', 'rssi', { timeLabels: true }), empty, this.chartBoxes[1]),
       ];
       this.dirty = true;
     };
@@ -163,68 +151,53 @@ export class DeviceTile {
     this.root.remove();
   }
 
-  series(a, b) {
-    return [this.data.t, this.data[a], this.data[b]];
-  }
-
-  /** A telemetry message arrived. */
-  telemetry(reading, now) {
-    const ts = Number.isFinite(reading.ts) && Math.abs(reading.ts - now) < 60_000 ? reading.ts : now;
-    const d = this.data;
-    d.t.push(ts / 1000);
-    for (const key of Object.keys(SERIES)) d[key].push(Number.isFinite(reading[key]) ? reading[key] : null);
-    const cutoff = now / 1000 - WINDOW_S - 5;
-    let drop = 0;
-    while (drop < d.t.length && (d.t[drop] < cutoff || d.t.length - drop > MAX_POINTS)) drop++;
-    if (drop) for (const arr of Object.values(d)) arr.splice(0, drop);
-    this.latest = reading;
-    this.lastAt = now;
-    this.count++;
-    this.dirty = true;
-    for (const [key, s] of Object.entries(SERIES)) {
-      const v = reading[key];
-      this.values[key].textContent = Number.isFinite(v) ? v.toFixed(s.digits) : '–';
+  /** Brings the text in line with the device (call from a frame). */
+  update(alertLevel, now) {
+    const d = this.device;
+    const state = d.state;
+    const kill = d.status !== 'online';
+    if (this.shown !== state) {
+      this.shown = state;
+      this.root.dataset.status = d.status;
+      this.root.dataset.state = state;
+      this.badge.dataset.status = state;
+      this.badge.textContent = state;
     }
-    this.root.dataset.readings = String(this.count);
-    if (isBatteryLow(reading)) this.root.dataset.battery = 'low';
-    else delete this.root.dataset.battery;
-  }
-
-  /** The retained status changed. */
-  setStatus(status, now) {
-    if (status === this.status) return;
-    this.status = status;
-    this.statusSince = now;
-    this.root.dataset.status = status;
-    this.badge.dataset.status = status;
-    this.badge.textContent = status;
-    this.kill.disabled = status !== 'online';
-    this.tick(now);
-  }
-
-  /** Once a second: the relative times. */
-  tick(now) {
+    if (this.kill.disabled !== kill && !this.killing) this.kill.disabled = kill;
+    if (alertLevel) this.root.dataset.alert = alertLevel;
+    else delete this.root.dataset.alert;
+    const r = d.latest;
+    if (r) {
+      for (const [key, s] of Object.entries(SERIES)) {
+        setText(this.values[key], Number.isFinite(r[key]) ? r[key].toFixed(s.digits) : '–');
+        this.values[key].parentElement.parentElement.classList.toggle('breach', key in d.breaches);
+      }
+    }
+    this.root.dataset.readings = String(d.count);
     const ago = (t) => formatAgo(now - t);
-    if (this.status === 'offline') {
-      this.seen.textContent = `offline for ${ago(this.statusSince)}`;
-    } else if (this.lastAt) {
-      this.seen.textContent = `${this.count} readings · last ${ago(this.lastAt)} ago`;
-    }
-    this.dirty = true;
+    // Only an offline device says "offline": a revived one reads "online"
+    // at once, before its first new reading.
+    let seen;
+    if (d.status === 'offline') seen = `offline for ${ago(d.statusSince)}`;
+    else if (d.lastAt && (d.lastAt >= d.statusSince || d.status !== 'online')) seen = `${d.count} readings · last ${ago(d.lastAt)} ago`;
+    else if (d.status === 'online') seen = `online for ${ago(d.statusSince)}, waiting for readings`;
+    else seen = 'no readings yet';
+    setText(this.seen, seen);
   }
 
-  /** Redraws the charts if anything changed, scrolling the time window to `now`. */
-  draw(now) {
-    if (!this.dirty || this.charts.length === 0) return;
-    this.dirty = false;
-    // The window grows with the history, up to WINDOW_S, then scrolls.
+  /** Redraws the charts over the last `range` seconds before `now` (ms). */
+  draw(range, now) {
+    if (this.charts.length === 0) return;
     const max = now / 1000;
-    const first = this.data.t[0] ?? max;
-    const min = max - Math.min(WINDOW_S, Math.max(MIN_WINDOW_S, max - first));
+    const data = this.device.history.view(range, max);
+    // The window grows with the history, up to the range, then scrolls.
+    const first = data.t[0] ?? max;
+    const min = max - Math.min(range, Math.max(MIN_WINDOW_S, max - first));
     const pairs = [['temperature', 'humidity'], ['battery', 'rssi']];
     this.charts.forEach((chart, i) => {
+      const [a, b] = pairs[i];
       chart.batch(() => {
-        chart.setData(this.series(...pairs[i]), true);
+        chart.setData([data.t, data[a], data[b]], true);
         chart.setScale('x', { min, max });
       });
     });
@@ -234,10 +207,6 @@ export class DeviceTile {
     this.reply.className = `reply ${kind}`;
     this.reply.textContent = text;
   }
-}
-
-function isBatteryLow(reading) {
-  return Number.isFinite(reading.battery) && reading.battery < 15;
 }
 
 export function formatAgo(ms) {

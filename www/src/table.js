@@ -1,0 +1,131 @@
+// The fleet table: one compact row per device, sortable and filterable.
+// Rows are built once and updated in place; the order is recomputed only
+// when asked (a sort or filter change, or the once-a-second resort), so
+// rows do not jump under the pointer with every message.
+
+import { el, setText } from './frame.js';
+import { STATE_RANK } from './fleet.js';
+import { formatAgo } from './tile.js';
+
+const NUMERIC = {
+  temperature: 1,
+  humidity: 0,
+  battery: 0,
+  rssi: 0,
+};
+
+export class FleetTable {
+  constructor(table, { onToggle, isSelected }) {
+    this.table = table;
+    this.body = table.tBodies[0];
+    this.rows = new Map();
+    this.order = [];
+    this.sort = { key: 'state', dir: 1 };
+    this.filter = { name: '', state: '', breach: '' };
+    this.onToggle = onToggle;
+    this.isSelected = isSelected;
+    for (const th of table.tHead.querySelectorAll('th[data-sort]')) {
+      th.querySelector('button').addEventListener('click', () => this.sortBy(th.dataset.sort));
+    }
+  }
+
+  sortBy(key) {
+    this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : 1 };
+    for (const th of this.table.tHead.querySelectorAll('th[data-sort]')) {
+      if (th.dataset.sort === key) th.setAttribute('aria-sort', this.sort.dir > 0 ? 'ascending' : 'descending');
+      else th.removeAttribute('aria-sort');
+    }
+    this.reorder = true;
+  }
+
+  setFilter(filter) {
+    this.filter = filter;
+    this.reorder = true;
+  }
+
+  row(device) {
+    let row = this.rows.get(device.id);
+    if (row) return row;
+    const pick = el('input', { type: 'checkbox', 'aria-label': `Chart ${device.id}` });
+    pick.addEventListener('change', () => this.onToggle(device.id, pick.checked));
+    row = {
+      device,
+      pick,
+      tr: el('tr', { dataset: { device: device.id } }),
+      state: el('span', { class: 'badge' }),
+      values: Object.fromEntries(Object.keys(NUMERIC).map((k) => [k, el('td', { class: 'num' })])),
+      last: el('td', { class: 'num' }),
+    };
+    row.tr.append(el('td', { class: 'pick' }, pick), el('th', { scope: 'row' }, device.id), el('td', {}, row.state),
+      ...Object.values(row.values), row.last);
+    this.rows.set(device.id, row);
+    this.reorder = true;
+    return row;
+  }
+
+  remove(id) {
+    this.rows.get(id)?.tr.remove();
+    this.rows.delete(id);
+    this.reorder = true;
+  }
+
+  /** Updates one device's row (call from a frame). */
+  update(device, alertLevel, now) {
+    const row = this.row(device);
+    const state = device.state;
+    if (row.tr.dataset.state !== state) {
+      row.tr.dataset.state = state;
+      row.state.dataset.status = state;
+      row.state.textContent = state;
+    }
+    if ((row.tr.dataset.alert ?? '') !== alertLevel) {
+      if (alertLevel) row.tr.dataset.alert = alertLevel;
+      else delete row.tr.dataset.alert;
+    }
+    const r = device.latest ?? {};
+    for (const [key, digits] of Object.entries(NUMERIC)) {
+      const v = r[key];
+      setText(row.values[key], Number.isFinite(v) ? v.toFixed(digits) : '–');
+      row.values[key].classList.toggle('breach', key in device.breaches);
+    }
+    setText(row.last, device.lastAt ? `${formatAgo(now - device.lastAt)} ago` : '–');
+    row.last.classList.toggle('breach', 'stale' in device.breaches);
+    row.pick.checked = this.isSelected(device.id);
+  }
+
+  matches(device) {
+    const { name, state, breach } = this.filter;
+    if (name && !device.id.toLowerCase().includes(name.toLowerCase())) return false;
+    if (state && device.state !== state) return false;
+    if (breach && !(breach in device.breaches)) return false;
+    return true;
+  }
+
+  compare(a, b) {
+    const { key, dir } = this.sort;
+    const value = (d) => {
+      if (key === 'id') return d.id;
+      if (key === 'state') return STATE_RANK[d.state] ?? 9;
+      if (key === 'lastAt') return d.lastAt;
+      const v = d.latest?.[key];
+      return Number.isFinite(v) ? v : -Infinity;
+    };
+    const va = value(a);
+    const vb = value(b);
+    const c = va < vb ? -1 : va > vb ? 1 : 0;
+    return c * dir || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  }
+
+  /** Re-sorts and re-filters the rows; returns how many are shown. */
+  arrange() {
+    this.reorder = false;
+    const devices = [...this.rows.values()].map((r) => r.device).filter((d) => this.matches(d));
+    devices.sort((a, b) => this.compare(a, b));
+    const order = devices.map((d) => d.id);
+    if (order.length !== this.order.length || order.some((id, i) => id !== this.order[i])) {
+      this.order = order;
+      this.body.replaceChildren(...order.map((id) => this.rows.get(id).tr));
+    }
+    return order.length;
+  }
+}
