@@ -58,11 +58,9 @@ export class Alerts {
       const key = `${id}:${kind}`;
       const item = this.items.get(key);
       if (kind in found) {
+        // The value shown is the one that raised it: the list stays put while readings move.
         if (!item || !item.active) {
           this.items.set(key, { key, id, kind, value: found[kind], since: now, active: true, acked: false });
-          this.version++;
-        } else if (item.value !== found[kind]) {
-          item.value = found[kind];
           this.version++;
         }
       } else if (item?.active) {

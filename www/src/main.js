@@ -57,6 +57,7 @@ const decoder = new TextDecoder();
 const table = new FleetTable($('fleet-table'), {
   onToggle: (id, on) => select(id, on),
   isSelected: (id) => selected.has(id),
+  onScroll: () => onFrame(() => table.scrolled()),
 });
 const explorer = new Explorer();
 
@@ -360,30 +361,51 @@ function tick() {
   onFrame(paint);
 }
 
+/** Alert list items by key, reused so a button is never swapped under the pointer. */
+const alertItems = new Map();
+
 function renderAlerts() {
   alertsShown = alerts.version;
   const items = alerts.sorted();
   const open = items.filter((a) => !a.acked).length;
   setText($('alert-count'), items.length ? `${open} new · ${items.length} listed` : 'none');
   $('alerts-ack-all').disabled = open === 0;
-  $('alert-list').replaceChildren(...items.slice(0, ALERTS_SHOWN).map((a) => {
-    const kind = KINDS[a.kind];
-    const value = a.kind === 'stale' ? `${a.value} s without data` : `${Number(a.value).toFixed(1)} ${kind.unit}`;
-    const ack = el('button', { type: 'button', class: 'ghost small', 'aria-label': `Acknowledge ${a.id} ${kind.label}` },
-      a.active ? 'Ack' : 'Clear');
-    ack.addEventListener('click', () => {
-      alerts.ack(a.key);
-      changed(a.id);
-    });
-    return el('li', { dataset: { key: a.key, device: a.id, kind: a.kind, acked: String(a.acked), active: String(a.active) } },
-      el('span', { class: 'alert-dev' }, a.id),
-      el('span', { class: 'alert-what' }, `${kind.label}: ${value}`),
-      el('span', { class: 'alert-when muted' }, a.active ? `since ${new Date(a.since).toLocaleTimeString([], { hour12: false })}` : 'cleared'),
-      a.acked ? el('span', { class: 'muted small' }, 'acknowledged') : ack);
-  }));
+  const shown = items.slice(0, ALERTS_SHOWN);
+  const keep = new Set(shown.map((a) => a.key));
+  for (const key of alertItems.keys()) if (!keep.has(key)) alertItems.delete(key);
+  const nodes = shown.map(alertItem);
+  const list = $('alert-list');
+  if (nodes.length !== list.children.length || nodes.some((n, i) => list.children[i] !== n)) list.replaceChildren(...nodes);
   const more = items.length - ALERTS_SHOWN;
   $('alert-more').hidden = more <= 0;
   $('alert-more').textContent = `… and ${more} more (filter the table by threshold to see them all)`;
+}
+
+function alertItem(a) {
+  const kind = KINDS[a.kind];
+  const state = `${a.active}/${a.acked}`;
+  const old = alertItems.get(a.key);
+  if (old?.state === state) return old.li;
+  const value = a.kind === 'stale'
+    ? `over ${thresholds.staleAfterS} s without data`
+    : `${Number(a.value).toFixed(1)} ${kind.unit}`;
+  let action;
+  if (a.acked) action = el('span', { class: 'muted small' }, 'acknowledged');
+  else {
+    action = el('button', { type: 'button', class: 'ghost small', 'aria-label': `Acknowledge ${a.id} ${kind.label}` },
+      a.active ? 'Ack' : 'Clear');
+    action.addEventListener('click', () => {
+      alerts.ack(a.key);
+      changed(a.id);
+    });
+  }
+  const li = el('li', { dataset: { key: a.key, device: a.id, kind: a.kind, acked: String(a.acked), active: String(a.active) } },
+    el('span', { class: 'alert-dev' }, a.id),
+    el('span', { class: 'alert-what' }, `${kind.label}: ${value}`),
+    el('span', { class: 'alert-when muted' }, a.active ? `since ${new Date(a.since).toLocaleTimeString([], { hour12: false })}` : 'cleared'),
+    action);
+  alertItems.set(a.key, { li, state });
+  return li;
 }
 
 $('alerts-ack-all').addEventListener('click', () => {
@@ -712,5 +734,6 @@ window.dashboard = {
   devices,
   tiles,
   alerts,
+  table,
   formatAgo,
 };

@@ -1,7 +1,9 @@
 // The fleet table: one compact row per device, sortable and filterable.
 // Rows are built once and updated in place; the order is recomputed only
 // when asked (a sort or filter change, or the once-a-second resort), so
-// rows do not jump under the pointer with every message.
+// rows do not jump under the pointer with every message. Only the rows in
+// view (and a few around them) are in the document: 500 devices cost the
+// layout of about thirty rows.
 
 import { el, setText } from './frame.js';
 import { STATE_RANK } from './fleet.js';
@@ -10,14 +12,23 @@ import { formatAgo } from './tile.js';
 const NUMERIC = {
   temperature: 1,
   humidity: 0,
-  battery: 0,
+  battery: 1,
   rssi: 0,
 };
+/** Row height in px: fixed in style.css (.fleet-table tbody tr). */
+const ROW_H = 30;
+const OVERSCAN = 8;
 
 export class FleetTable {
-  constructor(table, { onToggle, isSelected }) {
+  constructor(table, { onToggle, isSelected, onScroll }) {
     this.table = table;
     this.body = table.tBodies[0];
+    this.scroller = table.parentElement;
+    this.scroller.addEventListener('scroll', onScroll, { passive: true });
+    const spacer = () => el('tr', { class: 'spacer', 'aria-hidden': 'true' }, el('td', { colspan: '8' }));
+    this.above = spacer();
+    this.below = spacer();
+    this.shown = [];
     this.rows = new Map();
     this.order = [];
     this.sort = { key: 'state', dir: 1 };
@@ -116,16 +127,26 @@ export class FleetTable {
     return c * dir || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   }
 
-  /** Re-sorts and re-filters the rows; returns how many are shown. */
+  /** Re-sorts and re-filters the rows; returns how many match. */
   arrange() {
     this.reorder = false;
     const devices = [...this.rows.values()].map((r) => r.device).filter((d) => this.matches(d));
     devices.sort((a, b) => this.compare(a, b));
-    const order = devices.map((d) => d.id);
-    if (order.length !== this.order.length || order.some((id, i) => id !== this.order[i])) {
-      this.order = order;
-      this.body.replaceChildren(...order.map((id) => this.rows.get(id).tr));
-    }
-    return order.length;
+    this.order = devices.map((d) => d.id);
+    this.scrolled();
+    return this.order.length;
+  }
+
+  /** Puts the rows in view into the document (after a scroll or arrange). */
+  scrolled() {
+    const view = Math.ceil((this.scroller.clientHeight || 600) / ROW_H);
+    const first = Math.max(0, Math.floor(this.scroller.scrollTop / ROW_H) - OVERSCAN);
+    const last = Math.min(this.order.length, first + view + 2 * OVERSCAN);
+    const shown = this.order.slice(first, last);
+    if (shown.length === this.shown.length && shown.every((id, i) => id === this.shown[i])) return;
+    this.shown = shown;
+    this.above.style.height = `${first * ROW_H}px`;
+    this.below.style.height = `${(this.order.length - last) * ROW_H}px`;
+    this.body.replaceChildren(this.above, ...shown.map((id) => this.rows.get(id).tr), this.below);
   }
 }

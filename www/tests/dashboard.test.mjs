@@ -39,7 +39,7 @@ test('the page connects and shows live telemetry in the table and the tiles', as
   await page.goto(demo.info.url);
   await page.locator('#conn[data-state="connected"]').waitFor({ timeout: LIVE_MS });
   // Every device has a row; at least 3 are online with 2+ readings.
-  await page.waitForFunction((n) => document.querySelectorAll('#fleet-table tbody tr').length === n,
+  await page.waitForFunction((n) => document.querySelectorAll('#fleet-table tbody tr[data-device]').length === n,
     DEVICES, { timeout: LIVE_MS, polling: 200 });
   for (const id of ['dev-01', 'dev-02', 'dev-03']) await openTile(page, id);
   await page.waitForFunction(() => [...document.querySelectorAll('.tile[data-status="online"]')]
@@ -114,7 +114,7 @@ test('Kill asks first; a killed device turns offline through its will, then come
   assert.match(await t.locator('output.reply').textContent(), /killed: the broker published dev-03's will/);
   assert.equal(await t.locator('button.danger').isDisabled(), true, 'no killing the dead');
   // Offline sorts first in the table.
-  assert.equal(await page.locator('#fleet-table tbody tr').first().getAttribute('data-device'), 'dev-03');
+  assert.equal(await page.locator('#fleet-table tbody tr[data-device]').first().getAttribute('data-device'), 'dev-03');
   // The others live on.
   assert.equal(await page.locator('#fleet-table tr[data-device="dev-04"]').getAttribute('data-state'), 'online');
 
@@ -199,7 +199,7 @@ test('the phone layout fits the screen', async () => {
   const p = await stack.page({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   await p.goto(demo.info.url);
   await p.locator('#conn[data-state="connected"]').waitFor({ timeout: LIVE_MS });
-  await p.waitForFunction(() => document.querySelectorAll('#fleet-table tbody tr').length > 0, null, { timeout: LIVE_MS });
+  await p.waitForFunction(() => document.querySelectorAll('#fleet-table tbody tr[data-device]').length > 0, null, { timeout: LIVE_MS });
   await p.locator('.tile canvas').first().waitFor({ timeout: LIVE_MS });
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);

@@ -113,11 +113,19 @@ export async function closedPort() {
   return port;
 }
 
-/** Opens a device's detail tile from its table row, if it is not open yet. */
+/** Shows only the devices whose name contains `name` in the table ('' for all). */
+export async function findDevice(page, name) {
+  await page.locator('#fleet-filter input[name="name"]').fill(name);
+  if (name) await page.locator(`#fleet-table tr[data-device="${name}"]`).waitFor({ timeout: LIVE_MS });
+}
+
+/** Opens a device's detail tile from its table row, as a person would: find it, tick it. */
 export async function openTile(page, id) {
   const tile = page.locator(`.tile[data-device="${id}"]`);
   if (await tile.count() === 0) {
+    await findDevice(page, id);
     await page.locator(`#fleet-table tr[data-device="${id}"] input[type="checkbox"]`).check({ timeout: LIVE_MS });
+    await findDevice(page, '');
   }
   await tile.waitFor({ timeout: LIVE_MS });
   return tile;
