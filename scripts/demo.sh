@@ -15,7 +15,8 @@
 #   --port N           broker WebSocket port (DEMO_WS_PORT; default: a free one)
 #   --tcp-port N       broker TCP port (DEMO_TCP_PORT; default: a free one)
 #   --http-port N      dashboard port (DEMO_HTTP_PORT; default: a free one)
-#   --devices N        simulated devices (DEMO_DEVICES; default 12)
+#   --devices N        simulated devices, 1 to 1000 (DEMO_DEVICES; default 12;
+#                      500 with --rate 2 is the fleet the page is tested with)
 #   --rate R           telemetry messages/s per device (DEMO_RATE; default 1)
 #   --revive-after S   seconds a killed device stays down, 0 for good
 #                      (DEMO_REVIVE_AFTER; default 10)
@@ -177,7 +178,8 @@ ws_port=$(port_of "$ws")
 
 start devices "$DEVICES_BIN" --broker "$(addr "$LOCAL" "$tcp_port")" \
     --devices "$DEVICES" --rate "$RATE" --revive-after "$REVIVE_AFTER"
-await_line devices '^READY' 60 >/dev/null
+# A minute, plus time for a big fleet's connections on a busy machine.
+await_line devices '^READY' $((60 + DEVICES / 5)) >/dev/null
 
 printf '{"wsPort": %d, "wsPath": "/mqtt"}\n' "$ws_port" >"$RUN_DIR/config.json"
 start http node www/serve.mjs www/dist --host "$LISTEN" --port "$HTTP_PORT" --config "$RUN_DIR/config.json"
