@@ -25,7 +25,7 @@ export class FleetTable {
     this.body = table.tBodies[0];
     this.scroller = table.parentElement;
     this.scroller.addEventListener('scroll', onScroll, { passive: true });
-    const spacer = () => el('tr', { class: 'spacer', 'aria-hidden': 'true' }, el('td', { colspan: '8' }));
+    const spacer = () => el('tr', { class: 'spacer', 'aria-hidden': 'true' }, el('td'));
     this.above = spacer();
     this.below = spacer();
     this.shown = [];
