@@ -453,6 +453,9 @@ mod tests {
         for p in &phases {
             buckets[(p * 10.0) as usize] += 1;
         }
-        assert!(buckets.iter().all(|&n| (20..=80).contains(&n)), "{buckets:?}");
+        assert!(
+            buckets.iter().all(|&n| (20..=80).contains(&n)),
+            "{buckets:?}"
+        );
     }
 }

@@ -360,3 +360,56 @@ async fn devices_reconnect_after_the_broker_comes_back() {
     sim.shutdown().await;
     broker.shutdown().await;
 }
+
+/// The fleet the dashboard is tested with: 500 devices at 2 msg/s each all
+/// connect, and every one of them is heard from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_of_500_connects_and_publishes() {
+    const FLEET: usize = 500;
+    let (broker, addr) = broker().await;
+    let mut obs = observer(&addr, &["devices/+/telemetry"]).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let configs = wasmqtt_devices::device_ids("dev", FLEET)
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| DeviceConfig {
+            rate: 2.0,
+            seed: 1 + i as u64 * 0x9E37_79B9,
+            ..DeviceConfig::new(id, addr.clone())
+        });
+    let sim = Simulator::spawn(configs, Some(tx));
+    let deadline = Instant::now() + 3 * DEADLINE;
+    let mut connected = std::collections::HashSet::new();
+    while connected.len() < FLEET {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Report::Connected { id })) => {
+                connected.insert(id);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("only {} of {FLEET} connected", connected.len()),
+        }
+    }
+    let mut heard = std::collections::HashSet::new();
+    while heard.len() < FLEET {
+        match link_next(&mut obs, deadline).await {
+            Some(m) => {
+                let id = m.topic.as_str().split('/').nth(1).unwrap_or("").to_owned();
+                heard.insert(id);
+            }
+            None => panic!("heard from only {} of {FLEET} devices", heard.len()),
+        }
+    }
+    sim.shutdown().await;
+    broker.shutdown().await;
+}
+
+/// The observer's next message, or None once `deadline` passes.
+async fn link_next(link: &mut Link, deadline: Instant) -> Option<Publish> {
+    loop {
+        match link.next(Some(deadline), pending()).await {
+            Wake::Event(Event::Message(m)) => return Some(m),
+            Wake::Event(_) => {}
+            Wake::Deadline | Wake::Stopped => return None,
+        }
+    }
+}
