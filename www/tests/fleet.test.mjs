@@ -14,8 +14,8 @@ import { ARTIFACTS, LIVE_MS, Stack, findDevice, kill, openTile } from './support
 
 const DEVICES = 500;
 const RATE = 2;
-/** Long enough that a killed device is still offline while the table is checked. */
-const REVIVE_AFTER_S = 60;
+/** Long enough that a killed device is still offline while a page reloads. */
+const REVIVE_AFTER_S = 20;
 const MEASURE_MS = 10_000;
 /** The history's first averages reach IndexedDB within two 10 s periods. */
 const SAVE_MS = 60_000;
@@ -220,6 +220,30 @@ test('history survives a reload, in the chosen range, and exports as CSV', async
   const ours = csv.slice(1).filter((l) => l.startsWith('dev-001,'));
   assert.ok(ours.some((l) => Date.parse(l.split(',')[1]) < reloadedAt), 'the CSV has the restored history');
   assert.ok(ours.every((l) => l.split(',').length === 6));
+});
+
+test('a revived device never shows online next to "offline for"', async () => {
+  const t = await openTile(page, 'dev-260');
+  await page.locator('.tile[data-device="dev-260"][data-status="online"]').waitFor({ timeout: LIVE_MS });
+  await kill(page, 'dev-260');
+  await page.locator('.tile[data-device="dev-260"][data-status="offline"]').waitFor({ timeout: LIVE_MS });
+  // A fresh page knows it only from its retained will: no readings at all.
+  await page.reload();
+  await page.locator('.tile[data-device="dev-260"][data-status="offline"]').waitFor({ timeout: LIVE_MS });
+  assert.match(await t.locator('.seen').textContent(), /^offline for/);
+  // Every state the tile goes through until its first new reading.
+  await t.evaluate((tile) => {
+    window.mixed = [];
+    new MutationObserver(() => {
+      const badge = tile.querySelector('.badge').textContent;
+      const seen = tile.querySelector('.seen').textContent;
+      if (badge !== 'offline' && /offline/.test(seen)) window.mixed.push(`${badge} next to ${seen}`);
+    }).observe(tile, { subtree: true, childList: true, characterData: true });
+  });
+  await page.locator('.tile[data-device="dev-260"][data-status="online"]').waitFor({ timeout: REVIVE_AFTER_S * 1000 + LIVE_MS });
+  await page.waitForFunction(() => /readings/.test(document.querySelector('.tile[data-device="dev-260"] .seen').textContent),
+    null, { timeout: LIVE_MS });
+  assert.deepEqual(await page.evaluate(() => window.mixed), []);
 });
 
 test('no uncaught errors in the page', () => {
