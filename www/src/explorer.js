@@ -6,6 +6,7 @@ import { el, onFrame, setText } from './frame.js';
 const KEEP = 300;
 const SHOW = 120;
 const MAX_PAYLOAD = 4096;
+const LIST_EVERY_MS = 250;
 const $ = (id) => document.getElementById(id);
 const decoder = new TextDecoder();
 
@@ -59,6 +60,7 @@ export class Explorer {
     this.paused = false;
     this.format = 'text';
     this.received = 0;
+    this.soon = null;
     this.draw = () => this.render();
 
     const watch = $('watch');
@@ -131,7 +133,12 @@ export class Explorer {
     if (this.paused) return;
     this.live.push({ topic, bytes, at, qos: packet.qos, retain: packet.retain, properties: formatProperties(packet.properties) });
     if (this.live.length > KEEP) this.live.splice(0, this.live.length - KEEP);
-    onFrame(this.draw);
+    // A busy filter (devices/# of a big fleet) rebuilds the list four times
+    // a second, not every frame: nobody reads faster.
+    this.soon ??= setTimeout(() => {
+      this.soon = null;
+      onFrame(this.draw);
+    }, LIST_EVERY_MS);
   }
 
   render() {

@@ -80,9 +80,23 @@ export class FleetTable {
     this.reorder = true;
   }
 
-  /** Updates one device's row (call from a frame). */
+  /**
+   * Updates one device's row (call from a frame). A row out of view is
+   * only marked, and brought up to date when it scrolls into view.
+   */
   update(device, alertLevel, now) {
     const row = this.row(device);
+    row.alertLevel = alertLevel;
+    if (!row.tr.isConnected) {
+      row.pending = true;
+      return;
+    }
+    this.refresh(row, now);
+  }
+
+  refresh(row, now) {
+    row.pending = false;
+    const { device, alertLevel } = row;
     const state = device.state;
     if (row.tr.dataset.state !== state) {
       row.tr.dataset.state = state;
@@ -147,6 +161,9 @@ export class FleetTable {
     this.shown = shown;
     this.above.style.height = `${first * ROW_H}px`;
     this.below.style.height = `${(this.order.length - last) * ROW_H}px`;
-    this.body.replaceChildren(this.above, ...shown.map((id) => this.rows.get(id).tr), this.below);
+    const rows = shown.map((id) => this.rows.get(id));
+    const now = Date.now();
+    for (const row of rows) if (row.pending) this.refresh(row, now);
+    this.body.replaceChildren(this.above, ...rows.map((row) => row.tr), this.below);
   }
 }
