@@ -3,7 +3,8 @@
 # (scripts/demo.sh --build-only), then runs www/tests/*.test.mjs with
 # `node --test`, one file at a time (each starts the demo's own stack:
 # scripts/demo.sh --no-build with DEMO_READY_FILE): dashboard.test.mjs with
-# 12 devices, fleet.test.mjs with 500 at 2 msg/s each. They drive the page
+# 12 devices, fleet.test.mjs with 500 at 2 msg/s each (model.test.mjs
+# checks the history and alert logic without a browser). They drive the page
 # in headless Chromium through playwright-core (/usr/bin/chromium, never a
 # downloaded browser) and save screenshots to target/artifacts/dashboard/
 # (dashboard.png, -explorer, -phone, -unreachable, -500, -500-full), and the
