@@ -195,8 +195,8 @@ test('the topic explorer shows a published message with its properties, the reta
   await page.locator('#tab-fleet').click();
 });
 
-test('the phone layout fits the screen', async () => {
-  const p = await stack.page({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+test('the phone layout (dark) fits the screen', async () => {
+  const p = await stack.page({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' });
   await p.goto(demo.info.url);
   await p.locator('#conn[data-state="connected"]').waitFor({ timeout: LIVE_MS });
   await p.waitForFunction(() => document.querySelectorAll('#fleet-table tbody tr[data-device]').length > 0, null, { timeout: LIVE_MS });
