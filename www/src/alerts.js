@@ -1,6 +1,8 @@
 // Thresholds set in the page, and the alerts they raise: each stays listed
 // until acknowledged and cleared.
 
+import { recall, remember } from './stored.js';
+
 const KEY = 'wasmqtt-dashboard.thresholds';
 export const DEFAULT_THRESHOLDS = { batteryBelow: 20, temperatureAbove: 35, staleAfterS: 5 };
 
@@ -12,7 +14,7 @@ export const KINDS = {
 
 export function loadThresholds() {
   try {
-    const saved = JSON.parse(localStorage.getItem(KEY) ?? '{}');
+    const saved = JSON.parse(recall(KEY, '{}'));
     const out = { ...DEFAULT_THRESHOLDS };
     for (const key of Object.keys(out)) if (Number.isFinite(saved?.[key])) out[key] = saved[key];
     return out;
@@ -22,11 +24,7 @@ export function loadThresholds() {
 }
 
 export function saveThresholds(thresholds) {
-  try {
-    localStorage.setItem(KEY, JSON.stringify(thresholds));
-  } catch {
-    // Not remembered, then.
-  }
+  remember(KEY, JSON.stringify(thresholds));
 }
 
 /**

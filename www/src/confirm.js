@@ -1,7 +1,7 @@
 // A modal question before anything destructive (a <dialog>: focus is
 // trapped, Escape cancels).
 
-const $ = (id) => document.getElementById(id);
+import { $ } from './frame.js';
 
 /** Resolves true when the person chose `action`, false on Cancel or Escape. */
 export function confirmAction(title, body, action) {

@@ -1,13 +1,12 @@
 // The topic explorer: live raw messages under a filter, the retained ones,
 // the broker's $SYS statistics and a generic publish form.
 
-import { el, onFrame, setText } from './frame.js';
+import { $, el, onFrame, setText } from './frame.js';
 
 const KEEP = 300;
 const SHOW = 120;
 const MAX_PAYLOAD = 4096;
 const LIST_EVERY_MS = 250;
-const $ = (id) => document.getElementById(id);
 const decoder = new TextDecoder();
 
 const hex = (bytes) => Array.from(bytes.subarray(0, 256), (b) => b.toString(16).padStart(2, '0')).join(' ')

@@ -20,6 +20,9 @@ function run() {
   for (const task of due) task();
 }
 
+/** The page's element with this id. */
+export const $ = (id) => document.getElementById(id);
+
 /** A DOM element: el('td', { class: 'num' }, 'text', child…). */
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
