@@ -1,0 +1,148 @@
+// Shared mode (wasmqtt/shared) in Chromium: tabs of one origin share one
+// MQTT connection through a SharedWorker, or, with SharedWorker taken
+// away, through a leader tab over BroadcastChannel. The broker is reached
+// through a relay that counts the WebSocket connections and the packets
+// the browser sends (tests/js/support/relay.mjs).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+
+import { brokers, launch } from './support/browser.mjs';
+import { packetRelay } from './support/relay.mjs';
+import { serve } from './support/server.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const env = brokers();
+let browser;
+let server;
+
+before(async () => {
+  [browser, server] = await Promise.all([launch(), serve(root)]);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Polls `check` until it returns a truthy value; fails naming `what` after `ms`. */
+async function until(check, what, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A tab of the shared-mode fixture page in `context`, recording its errors. */
+async function tab(context) {
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+  await page.goto(`${server.url}/tests/js/fixtures/shared.html`);
+  await page.waitForFunction(() => window.shared && window.h);
+  return page;
+}
+
+const count = (relay, type) => relay.packets.filter((p) => p.type === type).length;
+
+test('three tabs share one connection; each gets what its own filters match', async () => {
+  const relay = await packetRelay(env.broker);
+  const context = await browser.newContext();
+  try {
+    const base = `test/js/shared/${Math.random().toString(36).slice(2)}`;
+    const clientId = `shared-${Math.random().toString(36).slice(2)}`;
+    // Overlapping filters: `+/temp` is held by A and B, the others by one tab each.
+    const filters = {
+      A: [`${base}/+/temp`, `${base}/x/#`],
+      B: [`${base}/+/temp`],
+      C: [`${base}/x/temp`, `${base}/y/+`],
+    };
+    const tabs = {};
+    for (const name of Object.keys(filters)) {
+      tabs[name] = await tab(context);
+      await tabs[name].evaluate(async ({ url, clientId, list }) => {
+        const c = window.shared.connect(url, { clientId });
+        window.c = c;
+        window.got = { message: [], handler: [] };
+        c.on('message', (topic, payload) => window.got.message.push(`${topic} ${h.text(payload)}`));
+        await h.within(Promise.all(list.map((f) => c.subscribe(f, {
+          qos: 1, handler: (topic, payload) => window.got.handler.push(`${f} ${topic} ${h.text(payload)}`),
+        }))), 'the subscriptions');
+        await h.within(new Promise((r) => (c.connected ? r() : c.once('connect', r))), 'connect');
+      }, { url: relay.url, clientId, list: filters[name] });
+    }
+    // One connection for three tabs, one SUBSCRIBE per distinct filter.
+    assert.equal(relay.connections.length, 1);
+    assert.equal(count(relay, 'CONNECT'), 1);
+    assert.equal(count(relay, 'SUBSCRIBE'), 4);
+    assert.equal(await tabs.A.evaluate(() => window.c.clientId), clientId);
+
+    // A publisher of its own (a core client, straight to the broker).
+    const pub = await tab(context);
+    await pub.evaluate(async (url) => {
+      window.p = await h.within(window.wasmqtt.connectAsync(url), 'the publisher');
+    }, env.broker);
+    const publish = (topics) => pub.evaluate(async ({ base, topics }) => {
+      for (const t of topics) await window.p.publish(`${base}/${t}`, t, { qos: 1 });
+    }, { base, topics });
+    // The last message matches a filter of every tab still subscribed: once
+    // it is in, nothing published before it is still on its way.
+    const end = 'y/temp';
+    const waitEnd = (page, n) => page.waitForFunction(
+      ({ topic, n }) => window.got.message.filter((m) => m === `${topic} end`).length >= n,
+      { topic: `${base}/${end}`, n }, { timeout: 10_000 },
+    );
+    await publish(['x/temp', 'y/temp', 'y/hum', 'z/temp', 'x/other/deep']);
+    await pub.evaluate(({ base, end }) => window.p.publish(`${base}/${end}`, 'end', { qos: 1 }), { base, end });
+    await Promise.all(Object.values(tabs).map((p) => waitEnd(p, 1)));
+
+    // What each filter matches: [MQTT-4.7.1-2] '#' any number of levels,
+    // [MQTT-4.7.1-3] '+' exactly one.
+    const expected = {
+      A: ['+/temp x/temp x/temp', 'x/# x/temp x/temp', '+/temp y/temp y/temp', '+/temp z/temp z/temp',
+        'x/# x/other/deep x/other/deep', '+/temp y/temp end'],
+      B: ['+/temp x/temp x/temp', '+/temp y/temp y/temp', '+/temp z/temp z/temp', '+/temp y/temp end'],
+      C: ['x/temp x/temp x/temp', 'y/+ y/temp y/temp', 'y/+ y/hum y/hum', 'y/+ y/temp end'],
+    };
+    const strip = (s) => s.replaceAll(`${base}/`, '');
+    for (const [name, page] of Object.entries(tabs)) {
+      const got = await page.evaluate(() => window.got);
+      // Each subscription's handler: exactly what its filter matches.
+      assert.deepEqual(got.handler.map(strip).sort(), expected[name].sort(), `tab ${name}'s handlers`);
+      // `message` listeners: each message some filter of the tab matched, once.
+      assert.deepEqual(got.message.map(strip).sort(),
+        [...new Set(expected[name].map((s) => s.slice(s.indexOf(' ') + 1)))].sort(), `tab ${name}'s messages`);
+    }
+
+    // Closing B: A still holds `+/temp`, so no UNSUBSCRIBE; A and C keep receiving.
+    await tabs.B.close();
+    await until(() => tabs.A.evaluate(() => window.c.metrics !== undefined), 'metrics');
+    await publish(['z/temp']);
+    await pub.evaluate(({ base, end }) => window.p.publish(`${base}/${end}`, 'end', { qos: 1 }), { base, end });
+    await Promise.all([waitEnd(tabs.A, 2), waitEnd(tabs.C, 2)]);
+    assert.ok((await tabs.A.evaluate(() => window.got.handler)).map(strip).includes('+/temp z/temp z/temp'));
+    assert.equal(count(relay, 'UNSUBSCRIBE'), 0);
+    assert.equal(relay.connections.length, 1);
+
+    // The last holder of a filter lets go: one UNSUBSCRIBE; a filter still held: none.
+    const codes = await tabs.C.evaluate((f) => window.c.unsubscribe(f), `${base}/y/+`);
+    assert.deepEqual(codes, [0]);
+    await until(() => count(relay, 'UNSUBSCRIBE') === 1, 'the UNSUBSCRIBE of y/+');
+    assert.deepEqual(await tabs.A.evaluate((f) => window.c.unsubscribe(f), `${base}/+/temp`), [0]);
+    assert.equal(count(relay, 'UNSUBSCRIBE'), 2, 'B was gone, so A was the last to hold +/temp');
+
+    for (const page of [tabs.A, tabs.C]) assert.deepEqual(page.problems, []);
+    // Closing every tab ends the connection.
+    await tabs.A.close();
+    await tabs.C.close();
+    await until(() => relay.connections[0].closed !== undefined, 'the shared connection to close');
+    assert.equal(relay.connections.length, 1);
+  } finally {
+    await context.close();
+    await relay.close();
+  }
+});
