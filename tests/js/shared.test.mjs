@@ -146,3 +146,80 @@ test('three tabs share one connection; each gets what its own filters match', as
     await relay.close();
   }
 });
+
+test('without SharedWorker a leader tab holds the connection; a takeover loses no QoS 1 publish', async (t) => {
+  const relay = await packetRelay(env.broker);
+  const context = await browser.newContext();
+  const subContext = await browser.newContext();
+  await context.addInitScript(() => { delete window.SharedWorker; });
+  const N = 300;
+  try {
+    const topic = `test/js/shared-fallback/${Math.random().toString(36).slice(2)}`;
+    const clientId = `shared-${Math.random().toString(36).slice(2)}`;
+    // An independent subscriber (a core client of its own, in another context).
+    const sub = await tab(subContext);
+    await sub.evaluate(async ({ url, topic }) => {
+      window.seen = new Map();
+      const c = await h.within(window.wasmqtt.connectAsync(url, { clean: false, properties: { sessionExpiryInterval: 60 } }),
+        'the subscriber');
+      await c.subscribe(topic, { qos: 1, handler: (_t, p) => {
+        const i = h.text(p);
+        window.seen.set(i, (window.seen.get(i) ?? 0) + 1);
+      } });
+    }, { url: env.broker, topic });
+
+    const join = (page) => page.evaluate(async ({ url, clientId }) => {
+      window.c = window.shared.connect(url, { clientId });
+      window.resent = [];
+      window.c.on('resend', (r) => window.resent.push(r));
+      await h.within(new Promise((r) => (window.c.connected ? r() : window.c.once('connect', r))), 'connect');
+    }, { url: relay.url, clientId });
+    const leader = await tab(context);
+    await join(leader);
+    const other = await tab(context);
+    await join(other);
+    assert.equal(await other.evaluate(() => typeof SharedWorker), 'undefined');
+    assert.equal(relay.connections.length, 1, 'one connection, held by the first tab');
+
+    // The other tab publishes N QoS 1 messages, at most 20 unacknowledged.
+    await other.evaluate(({ topic, N }) => {
+      window.acked = 0;
+      window.failed = [];
+      window.done = (async () => {
+        const inFlight = new Set();
+        for (let i = 0; i < N; i++) {
+          const p = window.c.publish(topic, String(i), { qos: 1 })
+            .then(() => { window.acked++; }, (e) => window.failed.push(`${i} ${e.code} ${e.message}`))
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          if (inFlight.size >= 20) await Promise.race(inFlight);
+        }
+        await Promise.all(inFlight);
+      })();
+    }, { topic, N });
+    // Mid-stream, the leader closes.
+    await other.waitForFunction((n) => window.acked >= n, N / 3, { timeout: 20_000 });
+    await leader.close();
+    await other.evaluate(() => h.within(window.done, 'the publishes to settle', 30_000));
+    const r = await other.evaluate(() => ({ acked: window.acked, failed: window.failed, resent: window.resent }));
+    assert.deepEqual(r.failed, []);
+    assert.equal(r.acked, N);
+    // The calls the old leader never answered were sent again, and said so.
+    assert.ok(r.resent.length > 0, 'no publish was in flight at the takeover');
+    assert.ok(r.resent.every((x) => x.topic === topic && x.qos === 1));
+    assert.equal(relay.connections.length, 2, 'the new leader opened the second connection');
+
+    // The subscriber has every message: 0 lost (QoS 1 is at least once: some may come twice).
+    await sub.waitForFunction((n) => window.seen.size >= n, N, { timeout: 20_000 }).catch(() => {});
+    const seen = await sub.evaluate(() => [...window.seen.keys()].map(Number));
+    const lost = [...Array(N).keys()].filter((i) => !seen.includes(i));
+    assert.deepEqual(lost, [], `${lost.length} of ${N} lost`);
+    const twice = await sub.evaluate(() => [...window.seen.values()].filter((n) => n > 1).length);
+    t.diagnostic(`${r.resent.length} publishes re-sent by the new leader; ${twice} delivered twice, 0 lost`);
+    assert.deepEqual(other.problems, []);
+  } finally {
+    await context.close();
+    await subContext.close();
+    await relay.close();
+  }
+});
