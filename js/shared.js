@@ -11,12 +11,16 @@ export { MqttError, text, json };
 /** How long `end()` waits for the hub to let this tab go (ms). */
 const BYE_WAIT = 5000;
 
-/** A link to the SharedWorker; `receive(message)` gets what its hub says to this tab. */
-function workerLink(url, receive) {
+/**
+ * A link to the SharedWorker; `receive(message)` gets what its hub says to
+ * this tab. `failed()`: the worker's script did not load (blocked by a
+ * Content-Security-Policy, or not beside this module, as under some dev
+ * servers); every tab of the page then fails alike and uses a leader tab.
+ */
+function workerLink(url, receive, failed) {
   const worker = new SharedWorker(new URL('./shared-worker.js', import.meta.url),
     { type: 'module', name: `wasmqtt ${url}` });
-  worker.onerror = () => receive({ t: 'refused',
-    e: { code: 'INIT_FAILED', message: 'cannot start the shared worker (shared-worker.js beside the package)' } });
+  worker.onerror = failed;
   worker.port.onmessage = ({ data }) => receive(data);
   return { post: (m) => worker.port.postMessage(m), close: () => worker.port.close() };
 }
@@ -76,8 +80,15 @@ export class SharedClient {
       return;
     }
     const receive = (m) => this.#receive(m);
-    this.#link = typeof SharedWorker === 'function' ? workerLink(url, receive) : leaderLink(url, this.#id, receive);
+    const leader = () => {
+      this.#link?.close();
+      this.#link = leaderLink(url, this.#id, receive);
+      this.#link.post({ ...this.#hello, subs: [] });
+    };
+    if (typeof SharedWorker !== 'function') return leader();
+    this.#link = workerLink(url, receive, () => { if (!this.#epoch && !this.#ended) leader(); });
     this.#link.post({ ...this.#hello, subs: [] });
+    return undefined;
   }
 
   get connected() { return this.#state.connected; }
