@@ -118,8 +118,23 @@ test('three tabs share one connection; each gets what its own filters match', as
         [...new Set(expected[name].map((s) => s.slice(s.indexOf(' ') + 1)))].sort(), `tab ${name}'s messages`);
     }
 
-    // Closing B: A still holds `+/temp`, so no UNSUBSCRIBE; A and C keep receiving.
-    await tabs.B.close();
+    // A tab asking for other options is refused, and the connection is untouched.
+    const odd = await tab(context);
+    const refused = await odd.evaluate(async (url) => {
+      const c = window.shared.connect(url, { clientId: 'another-id' });
+      const error = await h.next(c, 'error');
+      const call = await c.subscribe('x').then(() => null, (e) => e.code);
+      return { code: error.code, isMqttError: error instanceof window.shared.MqttError, call };
+    }, relay.url);
+    assert.deepEqual(refused, { code: 'SHARED_OPTIONS_MISMATCH', isMqttError: true, call: 'SHARED_OPTIONS_MISMATCH' });
+    await odd.close();
+    assert.equal(relay.connections.length, 1);
+
+    // B crashes: A still holds `+/temp`, so no UNSUBSCRIBE; A and C keep receiving.
+    const cdp = await context.newCDPSession(tabs.B);
+    const crashed = new Promise((resolve) => tabs.B.once('crash', resolve));
+    cdp.send('Page.crash').catch(() => {});
+    await until(() => Promise.race([crashed.then(() => true), new Promise((r) => setTimeout(r, 100, false))]), 'B to crash');
     await until(() => tabs.A.evaluate(() => window.c.metrics !== undefined), 'metrics');
     await publish(['z/temp']);
     await pub.evaluate(({ base, end }) => window.p.publish(`${base}/${end}`, 'end', { qos: 1 }), { base, end });
@@ -134,6 +149,30 @@ test('three tabs share one connection; each gets what its own filters match', as
     await until(() => count(relay, 'UNSUBSCRIBE') === 1, 'the UNSUBSCRIBE of y/+');
     assert.deepEqual(await tabs.A.evaluate((f) => window.c.unsubscribe(f), `${base}/+/temp`), [0]);
     assert.equal(count(relay, 'UNSUBSCRIBE'), 2, 'B was gone, so A was the last to hold +/temp');
+
+    // request() and messages() through the shared connection: the
+    // publisher's own connection answers requests (the response topic is
+    // subscribed with No Local, so a tab of the same connection could not),
+    // C asks and iterates.
+    await pub.evaluate((f) => window.p.subscribe(f, { handler: (_t, _p, packet) => {
+      const { responseTopic, correlationData } = packet.properties;
+      window.p.publish(responseTopic, 'pong', { properties: { correlationData } });
+    } }), `${base}/req`);
+    const reply = await tabs.C.evaluate(async (f) => h.text((await window.c.request(f, 'ping', { timeout: 5000 })).payload),
+      `${base}/req`);
+    assert.equal(reply, 'pong');
+    const subscribes = count(relay, 'SUBSCRIBE');
+    await tabs.C.evaluate((f) => {
+      window.it = window.c.messages(f);
+      window.firstTwo = (async () => [(await window.it.next()).value, (await window.it.next()).value]
+        .map((m) => `${m.topic} ${h.text(m.payload)}`))();
+    }, `${base}/m/+`);
+    await until(() => count(relay, 'SUBSCRIBE') === subscribes + 1, 'the SUBSCRIBE of messages()');
+    await publish(['m/1', 'm/2']);
+    assert.deepEqual(await tabs.C.evaluate(() => h.within(window.firstTwo, 'two messages')).then((l) => l.map(strip)),
+      ['m/1 m/1', 'm/2 m/2']);
+    await tabs.C.evaluate(() => window.it.return());
+    await until(() => count(relay, 'UNSUBSCRIBE') === 3, 'the UNSUBSCRIBE when the loop ends');
 
     for (const page of [tabs.A, tabs.C]) assert.deepEqual(page.problems, []);
     // Closing every tab ends the connection.
