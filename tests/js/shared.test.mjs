@@ -168,6 +168,9 @@ test('three tabs share one connection; each gets what its own filters match', as
         .map((m) => `${m.topic} ${h.text(m.payload)}`))();
     }, `${base}/m/+`);
     await until(() => count(relay, 'SUBSCRIBE') === subscribes + 1, 'the SUBSCRIBE of messages()');
+    // The broker handles a connection's packets in order: once this PUBACK
+    // is back, the subscription is in place.
+    await tabs.C.evaluate((t) => window.c.publish(t, 'sync', { qos: 1 }), `${base}/sync`);
     await publish(['m/1', 'm/2']);
     assert.deepEqual(await tabs.C.evaluate(() => h.within(window.firstTwo, 'two messages')).then((l) => l.map(strip)),
       ['m/1 m/1', 'm/2 m/2']);
