@@ -73,6 +73,7 @@ export class Hub {
       this.#send(from, { t: 'refused', e: errorToWire({ code: 'SHARED_OPTIONS_MISMATCH',
         message: 'shared connection: this tab asks for other connection options (URL, client id, will, '
           + 'credentials …) than the tab that opened it; tabs of one URL must pass the same options' }) });
+      this.#gone(from);
       return;
     }
     const known = this.#tabs.get(from);
@@ -240,6 +241,9 @@ export class Hub {
     clearInterval(this.#timer);
     const client = this.#client;
     this.#tabs.clear();
+    // What the ending connection still reports has no one to go to (and
+    // a leader's channel is being closed).
+    this.#send = () => {};
     this.#idle();
     return client?.end().catch(() => {});
   }

@@ -98,7 +98,7 @@ export class SharedClient {
   get metrics() { return this.#state.metrics; }
 
   #receive(m) {
-    if (this.#ended && m.t !== 'reply') return;
+    if (this.#refused || (this.#ended && m.t !== 'reply')) return;
     if (m.state) this.#state = m.state;
     switch (m.t) {
       case 'welcome': this.#welcome(m.epoch); break;
