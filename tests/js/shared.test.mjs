@@ -49,7 +49,7 @@ async function tab(context) {
 
 const count = (relay, type) => relay.packets.filter((p) => p.type === type).length;
 
-test('three tabs share one connection; each gets what its own filters match', async () => {
+test('three tabs share one connection; each gets what its own filters match', async (t) => {
   const relay = await packetRelay(env.broker);
   const context = await browser.newContext();
   try {
@@ -183,6 +183,7 @@ test('three tabs share one connection; each gets what its own filters match', as
     await tabs.C.close();
     await until(() => relay.connections[0].closed !== undefined, 'the shared connection to close');
     assert.equal(relay.connections.length, 1);
+    t.diagnostic(`closing the last tab: ${count(relay, 'DISCONNECT')} DISCONNECT sent before the connection closed`);
   } finally {
     await context.close();
     await relay.close();
