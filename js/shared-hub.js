@@ -220,7 +220,9 @@ export class Hub {
 
   /** A tab joining a filter others hold gets what was retained on it (see README, shared mode). */
   #replay(id, filter, retained) {
-    if (retained.size) this.#send(id, { t: 'msgs', m: [...retained.values()].map((w) => [w, [filter]]) });
+    if (retained.size) {
+      this.#send(id, { t: 'msgs', m: [...retained.values()].map((w) => [{ ...w, retain: true }, [filter]]) });
+    }
   }
 
   /** A tab is gone: what it alone held is unsubscribed; the last one ends the connection. */

@@ -266,3 +266,91 @@ test('without SharedWorker a leader tab holds the connection; a takeover loses n
     await relay.close();
   }
 });
+
+test('a tab joining a held filter gets its retained messages from the shared connection', async () => {
+  const relay = await packetRelay(env.broker);
+  const context = await browser.newContext();
+  try {
+    const base = `test/js/shared-retained/${Math.random().toString(36).slice(2)}`;
+    const clientId = `shared-${Math.random().toString(36).slice(2)}`;
+    const pub = await tab(context);
+    await pub.evaluate(async (url) => { window.p = await h.within(window.wasmqtt.connectAsync(url), 'the publisher'); }, env.broker);
+    const retain = (t, payload) => pub.evaluate(({ t, payload }) => window.p.publish(t, payload, { qos: 1, retain: true }),
+      { t: `${base}/${t}`, payload });
+    await retain('r/1', 'one');
+    // Each tab subscribes to `r/+` and waits for `n` messages on it.
+    const join = async (n) => {
+      const page = await tab(context);
+      const got = await page.evaluate(async ({ url, clientId, f, n }) => {
+        window.c = window.shared.connect(url, { clientId });
+        const box = h.inbox();
+        window.box = box;
+        await window.c.subscribe(f, { qos: 1, handler: box.handler });
+        const list = [];
+        for (let i = 0; i < n; i++) {
+          const m = await box.take();
+          list.push(`${m.topic.split('/').pop()} ${h.text(m.payload)} ${m.packet.retain}`);
+        }
+        return list;
+      }, { url: relay.url, clientId, f: `${base}/r/+`, n });
+      return { page, got };
+    };
+    const a = await join(1);
+    assert.deepEqual(a.got, ['1 one true'], 'from the broker [MQTT-3.3.1-9]');
+    const b = await join(1);
+    assert.deepEqual(b.got, ['1 one true'], 'from the shared connection');
+    assert.equal(count(relay, 'SUBSCRIBE'), 1, 'the broker was not asked again');
+    // A retained update while the filter is held arrives live (Retain 0
+    // [MQTT-3.3.1-12]); a later tab gets the update.
+    await retain('r/1', 'two');
+    const live = await a.page.evaluate(async () => {
+      const m = await window.box.take();
+      return `${h.text(m.payload)} ${m.packet.retain}`;
+    });
+    assert.equal(live, 'two false');
+    const c = await join(1);
+    assert.deepEqual(c.got, ['1 two true']);
+    assert.equal(count(relay, 'SUBSCRIBE'), 1);
+    await retain('r/1', '');
+  } finally {
+    await context.close();
+    await relay.close();
+  }
+});
+
+test('the credentials provider runs in the first tab; a tab without one is refused', async () => {
+  const context = await browser.newContext();
+  try {
+    const clientId = `shared-${Math.random().toString(36).slice(2)}`;
+    const join = async (withCredentials) => {
+      const page = await tab(context);
+      const r = await page.evaluate(async ({ url, clientId, user, password, withCredentials }) => {
+        window.asked = 0;
+        const options = { clientId };
+        if (withCredentials) {
+          options.credentials = async () => {
+            window.asked++;
+            return { username: user, password };
+          };
+        }
+        const c = window.shared.connect(url, options);
+        window.c = c;
+        return h.within(new Promise((resolve) => {
+          c.once('connect', () => resolve('connected'));
+          c.once('error', (e) => resolve(e.code));
+        }), 'connect or error');
+      }, { url: env.auth, clientId, user: env.user, password: env.password, withCredentials });
+      return { page, r };
+    };
+    const first = await join(true);
+    assert.equal(first.r, 'connected');
+    const second = await join(true);
+    assert.equal(second.r, 'connected');
+    assert.equal(await first.page.evaluate(() => window.asked), 1);
+    assert.equal(await second.page.evaluate(() => window.asked), 0);
+    const third = await join(false);
+    assert.equal(third.r, 'SHARED_OPTIONS_MISMATCH');
+  } finally {
+    await context.close();
+  }
+});
