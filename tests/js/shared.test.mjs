@@ -354,3 +354,43 @@ test('the credentials provider runs in the first tab; a tab without one is refus
     await context.close();
   }
 });
+
+test('without SharedWorker a leader that ends hands over: the other tab connects and keeps its subscriptions', async () => {
+  const relay = await packetRelay(env.broker);
+  const context = await browser.newContext();
+  await context.addInitScript(() => { delete window.SharedWorker; });
+  try {
+    const topic = `test/js/shared-handover/${Math.random().toString(36).slice(2)}`;
+    const clientId = `shared-${Math.random().toString(36).slice(2)}`;
+    const join = (page) => page.evaluate(async ({ url, clientId }) => {
+      window.c = window.shared.connect(url, { clientId });
+      window.connects = 0;
+      window.c.on('connect', () => window.connects++);
+      await h.within(new Promise((r) => (window.c.connected ? r() : window.c.once('connect', r))), 'connect');
+    }, { url: relay.url, clientId });
+    const leader = await tab(context);
+    await join(leader);
+    const other = await tab(context);
+    await join(other);
+    await other.evaluate(async (f) => {
+      window.box = h.inbox();
+      await window.c.subscribe(f, { qos: 1, handler: window.box.handler });
+    }, topic);
+    await leader.evaluate(() => window.c.end());
+    // The other tab leads now: a second connection, with its subscription made again.
+    await other.waitForFunction(() => window.connects >= 2, null, { timeout: 10_000 });
+    await until(() => count(relay, 'SUBSCRIBE') === 2, 'the subscription on the new connection');
+    assert.equal(relay.connections.length, 2);
+    assert.notEqual(relay.connections[0].closed, undefined, 'the old leader ended its connection');
+    const got = await other.evaluate(async (f) => {
+      await window.c.publish(f, 'after', { qos: 1 });
+      return h.text((await window.box.take()).payload);
+    }, topic);
+    assert.equal(got, 'after');
+    assert.deepEqual(other.problems, []);
+    assert.deepEqual(leader.problems, []);
+  } finally {
+    await context.close();
+    await relay.close();
+  }
+});
