@@ -258,7 +258,11 @@ export type MqttErrorCode =
   | 'PROTOCOL_ERROR' | 'CONNECT_TIMEOUT' | 'KEEPALIVE_TIMEOUT' | 'CREDENTIALS_FAILED'
   | 'SUBSCRIPTION_LOST' | 'DISCONNECTED'
   // The wasm module did not load (the message names the URL and what came back).
-  | 'INIT_FAILED';
+  | 'INIT_FAILED'
+  // Shared mode (wasmqtt/shared): a tab asked for other connection options than the tab that
+  // opened the shared connection; a QoS 0 publish, request or auth was in flight when the
+  // leader tab closed (it may or may not have been sent).
+  | 'SHARED_OPTIONS_MISMATCH' | 'SHARED_LEADER_LOST';
 
 /** Every failure the client reports. */
 export class MqttError extends Error {

@@ -51,6 +51,13 @@ node_modules/.bin/terser pkg/index.js --module --compress passes=2 --mangle \
 # The timer worker, fetched next to pkg/index.js only while a page is hidden.
 node_modules/.bin/esbuild js/timer-worker.js --minify --format=esm --log-level=warning \
     --outfile=pkg/timer-worker.js
+# Shared mode (wasmqtt/shared), its own entry point: the tab-side proxy
+# and its SharedWorker, each importing the core from ./index.js beside it.
+for f in shared shared-worker; do
+    node_modules/.bin/esbuild "js/$f.js" --bundle --minify --format=esm --log-level=warning \
+        --external:./index.js --outfile="pkg/$f.js"
+    node_modules/.bin/terser "pkg/$f.js" --module --compress passes=2 --mangle --output "pkg/$f.js"
+done
 total=0
 for f in pkg/wasmqtt_bg.wasm pkg/index.js; do
     gz=$(gzip -9c "$f" | wc -c)
@@ -60,6 +67,10 @@ done
 printf '%-24s %26d gzip -9\n' "total" "$total"
 printf '%-24s %8d bytes raw %8d gzip -9 (only in hidden pages; not in the total)\n' \
     pkg/timer-worker.js "$(wc -c < pkg/timer-worker.js)" "$(gzip -9c pkg/timer-worker.js | wc -c)"
+for f in pkg/shared.js pkg/shared-worker.js; do
+    printf '%-24s %8d bytes raw %8d gzip -9 (shared mode only; not in the total)\n' \
+        "$f" "$(wc -c < "$f")" "$(gzip -9c "$f" | wc -c)"
+done
 # The size budget (bytes, gzip -9 of what a page loads), when one is given.
 if [[ -n ${WASMQTT_SIZE_BUDGET:-} ]] && ((total > WASMQTT_SIZE_BUDGET)); then
     echo "build-wasm: $total bytes gzip is over the budget of $WASMQTT_SIZE_BUDGET" >&2

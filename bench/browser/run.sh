@@ -3,6 +3,7 @@
 #   bash bench/browser/run.sh                 # everything, 3 repetitions
 #   bash bench/browser/run.sh --reps 5 --scenarios qos0-64B,qos0-1KiB
 #   bash bench/browser/run.sh --profile --scenarios qos0-64B --brokers wasmqtt-broker
+#   bash bench/browser/run.sh --fanout [--reps 3 --n 10000]   # 3 tabs: shared mode vs 3 connections
 # Builds the wasm package (scripts/build-wasm.sh) and the release broker,
 # installs this directory's npm packages (mqtt@5, playwright-core) if missing,
 # stages a snapshot of what the page loads in target/bench/site (so a rebuild
@@ -38,6 +39,12 @@ node -e 'for (const f of require("./package.json").files) console.log(f)' |
         mkdir -p "$site/wasmqtt/$(dirname "$f")"
         cp -r "$f" "$site/wasmqtt/$f"
     done
+
+# The tab fan-out (fanout.mjs) has its own runner and options.
+if [[ ${1:-} == --fanout ]]; then
+    shift
+    exec node "$HERE/fanout.mjs" "$@"
+fi
 
 args=()
 if ((profile)); then

@@ -42,6 +42,7 @@ async function npm(args, cwd) {
 
 const APP = `
 import { connectAsync, MqttError } from 'wasmqtt';
+import { connectAsync as connectShared } from 'wasmqtt/shared';
 
 const params = new URLSearchParams(location.search);
 const topic = 'test/vite/' + Math.random().toString(36).slice(2);
@@ -54,7 +55,11 @@ async function main() {
   const payload = await got;
   const bad = await client.publish(topic, 'x', { qos: 5 }).catch((e) => e);
   await client.end();
-  return { payload, badIsMqttError: bad instanceof MqttError, badCode: bad.code };
+  // Shared mode: its SharedWorker (or, where that cannot load, a leader tab).
+  const shared = await connectShared(params.get('broker'), { clientId: 'vite-' + topic.slice(10) });
+  const sharedId = shared.clientId;
+  await shared.end();
+  return { payload, badIsMqttError: bad instanceof MqttError, badCode: bad.code, sharedId };
 }
 
 main().then(
@@ -65,11 +70,14 @@ main().then(
 
 const TYPED = `
 import { connect, MqttError, type PublishPacket, type SubscribeResult } from 'wasmqtt';
+import { connect as connectShared, type SharedClient } from 'wasmqtt/shared';
 
 const client = connect('ws://127.0.0.1:1/mqtt', { clientId: 'typed', reconnect: { initialDelay: 100 } });
 client.on('error', (e: MqttError) => void e.code);
 client.on('message', (_t: string, _p: Uint8Array, packet: PublishPacket) => void packet.qos);
 export const results: Promise<SubscribeResult[]> = client.subscribe('a/+', { qos: 1 });
+export const shared: SharedClient = connectShared('ws://127.0.0.1:1/mqtt', { clientId: 'typed' });
+shared.on('resend', ({ topic, qos }) => void [topic, qos]);
 `;
 
 let installed;
@@ -125,13 +133,15 @@ async function runsInChromium(url) {
   assert.equal(result.payload, 'built with vite');
   assert.equal(result.badIsMqttError, true);
   assert.equal(result.badCode, 'INVALID_OPTIONS');
+  assert.match(result.sharedId ?? '', /^vite-/);
   assert.deepEqual(page.problems, [], missing.join(', '));
   await page.close();
 }
 
 test('npm pack → install into a Vite 7 project → vite build → runs in Chromium', async () => {
   const { app, files } = await viteApp();
-  for (const f of ['pkg/index.js', 'pkg/node.js', 'pkg/wasmqtt_bg.wasm', 'pkg/timer-worker.js', 'js/index.d.ts', 'package.json']) {
+  for (const f of ['pkg/index.js', 'pkg/node.js', 'pkg/wasmqtt_bg.wasm', 'pkg/timer-worker.js', 'js/index.d.ts', 'package.json',
+    'pkg/shared.js', 'pkg/shared-worker.js', 'js/shared.d.ts']) {
     assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
   }
   assert.ok(files.every((f) => !f.startsWith('src/') && !f.startsWith('tests/') && !f.startsWith('crates/')), files.join(', '));
@@ -146,6 +156,8 @@ test('npm pack → install into a Vite 7 project → vite build → runs in Chro
   assert.ok(wasm, `no .wasm among the built assets: ${assets.join(', ')}`);
   // The timer worker a hidden page loads, emitted by Vite's worker handling.
   assert.ok(assets.some((f) => f.startsWith('timer-worker')), `no timer worker among the built assets: ${assets.join(', ')}`);
+  // Shared mode's SharedWorker, bundled by Vite with the core it imports.
+  assert.ok(assets.some((f) => f.startsWith('shared-worker')), `no shared worker among the built assets: ${assets.join(', ')}`);
 
   // 5. Serve the build and run it.
   server = await serve(join(app, 'dist'));
