@@ -1,7 +1,10 @@
 // The page's one MQTT client: made from the settings, replaced when they
-// change, its events shown in the header and its messages handed on.
+// change, its events shown in the header and its messages handed on. It is
+// wasmqtt's shared mode: every tab of the dashboard on one broker URL uses
+// one connection, so every tab passes the same options (no client id of its
+// own: the broker assigns the connection one).
 
-import { connect } from 'wasmqtt';
+import { connect } from 'wasmqtt/shared';
 import { $ } from './frame.js';
 import { connState, hideBanner, setConnDetail, setConnState, showBanner, showError, startCountdown } from './status.js';
 
@@ -24,13 +27,17 @@ export class Connection {
     this.hooks = hooks;
   }
 
-  /** (Re)connects with `settings`; the previous client, if any, ends. */
-  start(settings = this.settings) {
+  /**
+   * (Re)connects with `settings`; the previous client, if any, ends first:
+   * a tab alone on the shared connection can then change its credentials
+   * (the connection closes and reopens), while a tab whose other tabs still
+   * hold it with other credentials is refused (SHARED_OPTIONS_MISMATCH).
+   */
+  async start(settings = this.settings) {
     this.settings = settings;
     const gen = ++this.generation;
     const old = this.client;
     this.client = null;
-    old?.end(true).catch(() => {});
     this.everConnected = false;
     this.hooks.reset();
     hideBanner();
@@ -38,22 +45,17 @@ export class Connection {
     $('f-status').textContent = `${settings.prefix}/+/status`;
     setConnState('connecting', `to ${settings.broker}`);
     this.hooks.opened(settings.prefix, () => gen === this.generation);
+    await old?.end(true).catch(() => {});
+    if (gen !== this.generation) return;
 
-    let c;
-    try {
-      c = connect(settings.broker, {
-        clientId: `dashboard-${Math.random().toString(36).slice(2, 10)}`,
-        keepalive: KEEPALIVE_S,
-        connectTimeout: 10_000,
-        username: settings.username || undefined,
-        password: settings.password || undefined,
-        reconnect: { initialDelay: 1000, maxDelay: 15_000 },
-      });
-    } catch (e) {
-      this.showError(e);
-      setConnState('offline', '');
-      return;
-    }
+    // Never throws: bad options come as an `error` event.
+    const c = connect(settings.broker, {
+      keepalive: KEEPALIVE_S,
+      connectTimeout: 10_000,
+      username: settings.username || undefined,
+      password: settings.password || undefined,
+      reconnect: { initialDelay: 1000, maxDelay: 15_000 },
+    });
     this.client = c;
     const live = (fn) => (...args) => { if (gen === this.generation) fn(...args); };
     const showErr = live((e) => this.showError(e));
@@ -78,6 +80,8 @@ export class Connection {
       this.showError(e);
       // Settings that cannot work never connect: say so instead of "Connecting…".
       if (e?.code === 'INVALID_OPTIONS' || e?.code === 'INVALID_URL') setConnState('offline', 'check the settings');
+      // Refused by the connection other tabs share: this tab stays off it.
+      if (e?.code === 'SHARED_OPTIONS_MISMATCH') setConnState('offline', 'other tabs use other settings');
     }));
 
     const { prefix } = settings;

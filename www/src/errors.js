@@ -64,6 +64,13 @@ export function describeError(error, { url, everConnected }) {
       };
     case 'PROTOCOL_ERROR':
       return { title: 'Protocol error.', body: error.message, settings: false };
+    case 'SHARED_OPTIONS_MISMATCH':
+      return {
+        title: 'Other tabs use this broker with other settings.',
+        body: `The dashboard's tabs share one connection to ${url}, opened by the first of them, and this tab's `
+          + 'username or password differs from theirs. Use the same settings here, or close the other tabs first.',
+        settings: true,
+      };
     case 'INVALID_OPTIONS':
     case 'INVALID_URL':
       return { title: 'These settings cannot work.', body: error.message, settings: true };

@@ -83,7 +83,8 @@ wireTheme(() => {
 
 connection.start();
 
-// For tests and the curious: window.dashboard.client is the live MqttClient.
+// For tests and the curious: window.dashboard.client is this tab's client of
+// the shared connection (wasmqtt/shared).
 window.dashboard = {
   get client() { return connection.client; },
   get state() { return connState(); },

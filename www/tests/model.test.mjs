@@ -1,5 +1,5 @@
 // The page's model without a browser: history windows and averages, alert
-// thresholds and their lifecycle, device state.
+// thresholds and their lifecycle, device state, what an error tells the user.
 //
 //   node --test www/tests/model.test.mjs
 
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { BUCKET_S, History, RAW_S } from '../src/history.js';
 import { Alerts, DEFAULT_THRESHOLDS, breaches } from '../src/alerts.js';
 import { Device } from '../src/fleet.js';
+import { describeError } from '../src/errors.js';
 
 const reading = (battery, temperature = 20) => ({ temperature, humidity: 50, battery, rssi: -60 });
 
@@ -80,4 +81,12 @@ test('an alert stays until acknowledged and cleared; a new breach raises it agai
   alerts.update('c', { battery: 1 }, 30);
   alerts.ack('c:battery');
   assert.deepEqual(alerts.sorted().map((a) => a.id), ['b', 'a', 'c']);
+});
+
+test('a tab refused by the shared connection is told why and offered the settings', () => {
+  const e = Object.assign(new Error('other options'), { code: 'SHARED_OPTIONS_MISMATCH' });
+  const d = describeError(e, { url: 'ws://broker/mqtt', everConnected: false });
+  assert.equal(d.title, 'Other tabs use this broker with other settings.');
+  assert.match(d.body, /share one connection to ws:\/\/broker\/mqtt/);
+  assert.equal(d.settings, true);
 });

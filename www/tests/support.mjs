@@ -73,7 +73,16 @@ export class Stack {
 
   /** A page in a fresh context (its own storage) whose errors are recorded. */
   async page(options = {}) {
-    const context = await this.chromium.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', ...options });
+    return this.tab(await this.context(options));
+  }
+
+  /** A fresh context: its tabs share storage, and so the dashboard's one connection. */
+  context(options = {}) {
+    return this.chromium.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'light', ...options });
+  }
+
+  /** Another page of `context`, its errors recorded. */
+  async tab(context) {
     const page = await context.newPage();
     page.on('pageerror', (e) => this.errors.push(e.message));
     return page;
