@@ -77,6 +77,33 @@ test('a command from another tab goes out as a request over the shared connectio
   assert.equal(connects(), 1);
 });
 
+test('two tabs watch one filter in the explorer: both show what one of them published, with its properties', async () => {
+  for (const page of tabs.slice(0, 2)) {
+    await page.locator('#tab-explorer').click();
+    await page.locator('#watch input[name="filter"]').fill('test/shared/#');
+    await page.locator('#watch button[type="submit"]').click();
+    await page.locator('#live-count', { hasText: 'test/shared/#' }).waitFor({ timeout: LIVE_MS });
+  }
+  const form = tabs[1].locator('#publish');
+  await form.locator('input[name="topic"]').fill('test/shared/hello');
+  await form.locator('textarea[name="payload"]').fill('from tab 2');
+  await form.locator('select[name="qos"]').selectOption('1');
+  await form.locator('textarea[name="userProperties"]').fill('tab=2');
+  await form.locator('button[type="submit"]').click();
+  await tabs[1].locator('#publish-result.ok').waitFor({ timeout: LIVE_MS });
+  for (const page of tabs.slice(0, 2)) {
+    const row = page.locator('#live-body tr[data-topic="test/shared/hello"]').first();
+    await row.waitFor({ timeout: LIVE_MS });
+    const cells = await row.locator('td').allTextContents();
+    assert.equal(cells[2], '1', 'QoS');
+    assert.match(cells[4], /tab=2/);
+    assert.equal(cells[5], 'from tab 2');
+    // $SYS is held by every tab; a tab joining it gets the retained values.
+    await page.locator('#sys [data-topic="$SYS/broker/clients/connected"]').waitFor({ timeout: LIVE_MS });
+  }
+  assert.equal(connects(), 1);
+});
+
 test('a tab whose settings differ from the other tabs is refused, not mixed in', async () => {
   const page = tabs[2];
   await page.locator('#settings-toggle').click();
@@ -108,9 +135,22 @@ test('closing a tab leaves the others live on the same connection', async () => 
   assert.deepEqual(stack.errors, []);
 });
 
+test('a tab alone on the connection changes its settings: the connection is made again with them', async () => {
+  const page = tabs[0];
+  await page.locator('#settings-toggle').click();
+  await page.locator('#settings [name="username"]').fill('operator');
+  await page.locator('#settings button[type="submit"]').click();
+  await until('a second CONNECT', LIVE_MS, () => connects() === 2);
+  await page.locator('#conn[data-state="connected"]').waitFor({ timeout: LIVE_MS });
+  assert.equal(await page.locator('#banner').isVisible(), false, 'no error banner');
+  await live(page);
+  await until('the first connection to close', LIVE_MS, () => open() === 1);
+});
+
 test('closing the last tab ends the connection', async () => {
   await tabs[0].close();
   tabs.pop();
   await until('the shared connection to close', LIVE_MS, () => open() === 0);
-  assert.equal(connects(), 1);
+  assert.equal(connects(), 2);
+  assert.deepEqual(stack.errors, []);
 });
