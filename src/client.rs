@@ -6,14 +6,17 @@ use alloc::vec::Vec;
 use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasmqtt_codec::{
-    Auth, Disconnect, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
+    Auth, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
 };
-use wasmqtt_session::Session;
+use wasmqtt_session::{Session, UsageError};
 
-use crate::driver::{now, with_driver, Driver, Hooks, Shared};
+use crate::driver::{with_driver, Driver, Shared};
 use crate::error::{Error, Failure};
 use crate::events::Out;
+use crate::js::now;
 use crate::options;
+use crate::records::Records;
+use crate::transport::Hooks;
 
 /// One MQTT connection, reconnecting as configured. Commands take an id
 /// from JS and settle through the records of `events.rs`.
@@ -59,7 +62,6 @@ impl WasmClient {
         socket: Function,
     ) -> Result<WasmClient, JsValue> {
         let hooks = Hooks {
-            events,
             credentials,
             socket,
         };
@@ -71,7 +73,7 @@ impl WasmClient {
                 return Err(Uint8Array::from(&out.0[..]).into());
             }
         };
-        let driver = Driver::new(Session::new(options), url, hooks);
+        let driver = Driver::new(Session::new(options), url, hooks, Records::new(events));
         with_driver(&driver, Driver::open);
         Ok(Self { driver })
     }
@@ -102,16 +104,16 @@ impl WasmClient {
             };
             if timeout >= 0.0 {
                 let token = d.session.request(now(), publish, timeout as u64)?;
-                d.await_request(id, token);
+                d.commands.await_token(id, token);
                 return Ok(());
             }
             let qos = publish.qos;
             let token = d.session.publish(now(), publish)?;
             if qos == QoS::AtMostOnce && d.session.is_connected() {
                 // Settled when the bytes reach the socket, for backpressure.
-                d.await_flush(id);
+                d.commands.await_flush(id);
             } else {
-                d.await_token(id, token);
+                d.commands.await_token(id, token);
             }
             Ok(())
         });
@@ -131,7 +133,7 @@ impl WasmClient {
                 })
                 .collect();
             let token = d.session.subscribe(now(), subscriptions, properties)?;
-            d.await_token(id, token);
+            d.commands.await_token(id, token);
             Ok(())
         });
     }
@@ -144,7 +146,7 @@ impl WasmClient {
             let token = d
                 .session
                 .unsubscribe(now(), filters, Properties::default())?;
-            d.await_token(id, token);
+            d.commands.await_token(id, token);
             Ok(())
         });
     }
@@ -152,12 +154,9 @@ impl WasmClient {
     /// Answers an AUTH challenge or starts re-authentication.
     pub fn auth(&self, id: u32, data: Option<Vec<u8>>) {
         self.command(id, |d| {
+            // The session answers a challenge or starts re-authentication.
             let mut auth = Auth::default();
             auth.properties.authentication_data = data.map(Into::into);
-            // Answering the server's challenge, not starting over.
-            if core::mem::take(&mut d.auth_challenge) {
-                auth.reason_code = ReasonCode::ContinueAuthentication;
-            }
             d.session.auth(now(), auth)?;
             d.done(id);
             Ok(())
@@ -171,7 +170,7 @@ impl WasmClient {
         with_driver(&self.driver, |d| {
             d.defer = true;
             // Ending twice is harmless.
-            if d.is_ended() {
+            if d.ended {
                 return d.done(id);
             }
             if let Err(e) = Self::end_with(d, id, force, reason_code, properties) {
@@ -190,23 +189,16 @@ impl WasmClient {
         let reason = ReasonCode::from_u8(reason_code)
             .filter(|r| r.is_valid_for(PacketType::Disconnect))
             .ok_or_else(|| Error::new(Failure::DisconnectReasonCode))?;
-        let mut probe = Disconnect {
-            reason_code: reason,
-            properties: options::properties(properties, Some(PacketType::Disconnect))?,
-        };
-        let expiry = probe.properties.session_expiry_interval.take();
-        // What the codec would refuse (a reason code MQTT 3.1.1 lacks …) is refused now.
-        probe
-            .encode(d.session.protocol_version(), &mut Vec::new())
-            .map_err(|e| Error::encode(Failure::EncodeOptions, &e))?;
-        let properties = probe.properties;
-        let connect_expiry = d.session.options().properties.session_expiry_interval;
-        // [MQTT-3.14.2-2]: a session that ends with the connection cannot be extended.
-        if connect_expiry.unwrap_or(0) == 0 && expiry.is_some_and(|e| e > 0) {
-            return Err(Error::new(Failure::ExpiryAfterZero));
-        }
-        d.await_end(id);
-        let finish = move |d: &mut Driver| {
+        let mut properties = options::properties(properties, Some(PacketType::Disconnect))?;
+        let expiry = properties.session_expiry_interval.take();
+        d.session
+            .check_disconnect(reason, expiry, &properties)
+            .map_err(|e| match e {
+                UsageError::Encode(e) => Error::encode(Failure::EncodeOptions, &e),
+                e => Error::from(e),
+            })?;
+        d.commands.await_end(id);
+        let finish = move |d: &mut Driver<Records>| {
             // Checked above; should it fail anyway, a plain DISCONNECT
             // still ends the session.
             if d.session
@@ -284,7 +276,7 @@ impl WasmClient {
     fn command(&self, id: u32, f: impl FnOnce(&mut Driver) -> Result<(), Error>) {
         with_driver(&self.driver, |d| {
             d.defer = true;
-            let result = if d.is_ended() {
+            let result = if d.ended {
                 Err(Error::new(Failure::ClientEnded))
             } else if d.is_stopped() {
                 Err(Error::new(Failure::Stopped))

@@ -18,7 +18,11 @@ mod error;
 mod events;
 mod js;
 mod options;
+mod output;
+mod records;
+mod settle;
 mod socket;
+mod transport;
 
 pub use client::WasmClient;
 pub use wasmqtt_codec as codec;
