@@ -16,6 +16,7 @@ use crate::events::Out;
 use crate::js::now;
 use crate::options;
 use crate::records::Records;
+use crate::socket::SocketEvents;
 use crate::transport::Hooks;
 
 /// One MQTT connection, reconnecting as configured. Commands take an id
@@ -25,24 +26,13 @@ pub struct WasmClient {
     driver: Shared,
 }
 
-/// The filters of a list joined by U+0000 (on bytes: `str::split` with a
-/// char pattern is much more code).
-fn split(list: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(list);
-    core::iter::from_fn(move || {
-        let s = rest?;
-        // Cut at an ASCII byte, so always on a char boundary.
-        match s.bytes().position(|b| b == 0) {
-            Some(i) => {
-                rest = s.get(i + 1..);
-                s.get(..i)
-            }
-            None => {
-                rest = None;
-                Some(s)
-            }
-        }
-    })
+/// The filters of a JS array of strings (`filterList` in `js/index.js`
+/// checked them); anything else becomes an empty filter, which the session
+/// refuses.
+fn filters(list: &Array) -> Vec<String> {
+    list.iter()
+        .map(|f| f.as_string().unwrap_or_default())
+        .collect()
 }
 
 #[wasm_bindgen]
@@ -73,14 +63,19 @@ impl WasmClient {
                 return Err(Uint8Array::from(&out.0[..]).into());
             }
         };
-        let driver = Driver::new(Session::new(options), url, hooks, Records::new(events));
+        let driver = Driver::new(
+            Session::new(options),
+            url,
+            hooks,
+            Records::new(events.unchecked_into()),
+        );
         with_driver(&driver, Driver::open);
         Ok(Self { driver })
     }
 
     /// Publishes; settles on PUBACK/PUBCOMP (QoS 0: when written to the
-    /// socket). With a `timeout` (ms) of 0 or more, publishes a request and
-    /// resolves with the response message. The options come from
+    /// socket). With a `timeout` (ms), publishes a request and resolves
+    /// with the response message. The options come from
     /// `publishArgs` in `js/options.js`; `properties` in their wire form.
     #[allow(clippy::too_many_arguments)]
     pub fn publish(
@@ -91,7 +86,7 @@ impl WasmClient {
         qos: u8,
         retain: bool,
         properties: Vec<u8>,
-        timeout: f64,
+        timeout: Option<f64>,
     ) {
         self.command(id, |d| {
             let publish = Publish {
@@ -102,7 +97,7 @@ impl WasmClient {
                 payload: payload.into(),
                 ..Publish::default()
             };
-            if timeout >= 0.0 {
+            if let Some(timeout) = timeout {
                 let token = d.session.request(now(), publish, timeout as u64)?;
                 d.commands.await_token(id, token);
                 return Ok(());
@@ -119,18 +114,15 @@ impl WasmClient {
         });
     }
 
-    /// Subscribes to `filters` (joined by U+0000, which no filter may
-    /// hold) with the options byte of SUBSCRIBE; resolves with the reason
-    /// code of each.
-    pub fn subscribe(&self, id: u32, filters: &str, options: u8, properties: Vec<u8>) {
+    /// Subscribes to `list` (an array of strings) with the options byte of
+    /// SUBSCRIBE; resolves with the reason code of each.
+    pub fn subscribe(&self, id: u32, list: Array, options: u8, properties: Vec<u8>) {
         self.command(id, |d| {
             let options = options::subscription(options);
             let properties = options::properties(properties, Some(PacketType::Subscribe))?;
-            let subscriptions = split(filters)
-                .map(|filter| Subscription {
-                    filter: filter.into(),
-                    options,
-                })
+            let subscriptions = filters(&list)
+                .into_iter()
+                .map(|filter| Subscription { filter, options })
                 .collect();
             let token = d.session.subscribe(now(), subscriptions, properties)?;
             d.commands.await_token(id, token);
@@ -138,14 +130,13 @@ impl WasmClient {
         });
     }
 
-    /// Unsubscribes from `filters` (joined by U+0000); resolves with the
+    /// Unsubscribes from `list` (an array of strings); resolves with the
     /// reason code of each.
-    pub fn unsubscribe(&self, id: u32, filters: &str) {
+    pub fn unsubscribe(&self, id: u32, list: Array) {
         self.command(id, |d| {
-            let filters = split(filters).map(Into::into).collect();
             let token = d
                 .session
-                .unsubscribe(now(), filters, Properties::default())?;
+                .unsubscribe(now(), filters(&list), Properties::default())?;
             d.commands.await_token(id, token);
             Ok(())
         });
@@ -217,6 +208,23 @@ impl WasmClient {
             d.end_when_idle(Box::new(finish));
         }
         Ok(())
+    }
+
+    /// The current WebSocket opened.
+    pub fn opened(&self) {
+        with_driver(&self.driver, |d| d.on_open());
+    }
+
+    /// A binary frame arrived on the current WebSocket at `time` (the
+    /// event's `timeStamp`, on the clock of `performance.now()`; text frames
+    /// are not MQTT [MQTT-6.0.0-1], JS drops them).
+    pub fn receive(&self, frame: &[u8], time: f64) {
+        with_driver(&self.driver, |d| d.on_bytes(frame, time as u64));
+    }
+
+    /// The current WebSocket closed, or failed to open.
+    pub fn closed(&self) {
+        with_driver(&self.driver, |d| d.on_close());
     }
 
     /// Whether the connection is up.

@@ -78,7 +78,8 @@ fn drive_and_emit<O: Output + 'static>(shared: &Shared<O>) {
         d.output.take()
     };
     if let Some(batch) = batch {
-        O::hand_over(batch);
+        O::hand_over(&batch);
+        shared.borrow_mut().output.give_back(batch);
     }
 }
 

@@ -12,6 +12,8 @@
 
 extern crate alloc;
 
+#[cfg(test)]
+mod boundary;
 mod client;
 mod driver;
 mod error;

@@ -26,9 +26,11 @@ pub(crate) enum Outcome<'a> {
 pub(crate) trait Output {
     /// What was written since the last `take`, to hand over once the driver
     /// is no longer borrowed: the application may call back in at once.
+    /// `give_back` returns it afterwards, so its memory is reused.
     type Batch;
     fn take(&mut self) -> Option<Self::Batch>;
-    fn hand_over(batch: Self::Batch);
+    fn hand_over(batch: &Self::Batch);
+    fn give_back(&mut self, batch: Self::Batch);
 
     /// A session event for the application: connect, message, auth,
     /// disconnect, reconnecting, reconnect, subscription lost. Command

@@ -3,8 +3,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Function, Uint8Array};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 use wasmqtt_codec::{PacketType, Properties, Publish};
 use wasmqtt_session::{ConnectionError, Event, Session};
 
@@ -14,8 +13,8 @@ use crate::output::{Outcome, Output};
 
 pub(crate) struct Records {
     out: Out,
-    /// `events(Uint8Array)`: takes the records of one turn.
-    events: Function,
+    /// Takes the records of one turn.
+    events: Events,
     /// The topic of the last message written: JS keeps its string.
     last_topic: String,
     /// Filters JS has been told, by index.
@@ -25,7 +24,7 @@ pub(crate) struct Records {
 }
 
 impl Records {
-    pub(crate) fn new(events: Function) -> Self {
+    pub(crate) fn new(events: Events) -> Self {
         Self {
             out: Out::default(),
             events,
@@ -93,21 +92,37 @@ impl Records {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `events(records)`, from `js/bridge.js`.
+    pub(crate) type Events;
+    /// Hands JS a view of the records in wasm memory, not a copy: it reads
+    /// them all before it runs any user code, which may call back in.
+    #[wasm_bindgen(method, js_name = call)]
+    fn deliver(this: &Events, this_arg: &JsValue, records: &[u8]);
+}
+
 impl Output for Records {
-    type Batch = (Function, Uint8Array);
+    type Batch = (Events, Vec<u8>);
 
     fn take(&mut self) -> Option<Self::Batch> {
         if self.out.0.is_empty() {
             return None;
         }
-        let batch = Uint8Array::from(&self.out.0[..]);
-        self.out.0.clear();
-        Some((self.events.clone(), batch))
+        let records = core::mem::take(&mut self.out.0);
+        Some((self.events.clone().unchecked_into(), records))
     }
 
-    fn hand_over((events, batch): Self::Batch) {
-        // JS reads the whole batch before it calls any user code.
-        let _ = events.call1(&JsValue::NULL, &batch);
+    fn hand_over((events, records): &Self::Batch) {
+        events.deliver(&JsValue::NULL, records);
+    }
+
+    fn give_back(&mut self, (_, mut records): Self::Batch) {
+        // Kept unless a call from JS meanwhile wrote (and handed over) a larger one.
+        records.clear();
+        if records.capacity() > self.out.0.capacity() {
+            self.out.0 = records;
+        }
     }
 
     fn event(&mut self, session: &Session, event: &Event) {

@@ -4,6 +4,7 @@
 use alloc::string::String;
 use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasmqtt_session::Millis;
 
 use crate::driver::{with_driver, Driver};
 use crate::error::{Error, Failure};
@@ -15,7 +16,9 @@ use crate::socket::{Socket, SocketEvents};
 pub(crate) struct Hooks {
     /// `async () => [username, password]`, called before each connect.
     pub(crate) credentials: Option<Function>,
-    /// `() => WebSocket` for the URL: the subprotocol and the implementation.
+    /// `() => WebSocket` for the URL: the subprotocol, the implementation
+    /// and the handlers that call `WasmClient::{opened, receive, closed}`;
+    /// `(ws) => {}` detaches them and closes `ws`.
     pub(crate) socket: Function,
 }
 
@@ -51,8 +54,8 @@ impl<O: Output + 'static> SocketEvents for Driver<O> {
         }
     }
 
-    fn on_bytes(&mut self, bytes: &[u8]) {
-        self.session.handle_bytes(now(), bytes);
+    fn on_bytes(&mut self, bytes: &[u8], now: Millis) {
+        self.session.handle_bytes(now, bytes);
     }
 
     fn on_close(&mut self) {
@@ -112,13 +115,7 @@ impl<O: Output + 'static> Driver<O> {
 
     fn open_socket(&mut self) {
         self.opened = false;
-        let me = self.me.clone();
-        let deliver = move |event: &dyn Fn(&mut dyn SocketEvents)| {
-            if let Some(shared) = me.upgrade() {
-                with_driver(&shared, |d| event(d));
-            }
-        };
-        match Socket::open(&self.hooks.socket, deliver) {
+        match Socket::open(&self.hooks.socket) {
             Ok(socket) => self.socket = Some(socket),
             Err(e) => {
                 self.open_failure = Some(Error::with_text(Failure::SocketFailed, js_string(&e)));

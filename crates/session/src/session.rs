@@ -3,7 +3,7 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use wasmqtt_codec::{
-    Auth, Connect, Decoder, Disconnect, Packet, Properties, ProtocolVersion, Publish, ReasonCode,
+    Auth, Decoder, Disconnect, Packet, Properties, ProtocolVersion, Publish, ReasonCode,
     Subscription, TopicFilter, MAX_PACKET_SIZE,
 };
 
@@ -298,16 +298,7 @@ impl Session {
             self.options.clean_start || (!v5 && self.options.client_id.is_empty())
         };
         self.clean_start_sent = clean_start;
-        let connect = Connect {
-            protocol_version: self.options.protocol_version,
-            clean_start,
-            keep_alive: self.options.keep_alive,
-            properties: self.options.properties.clone(),
-            client_id: self.options.client_id.clone(),
-            will: self.options.will.clone(),
-            username: self.options.username.clone(),
-            password: self.options.password.clone(),
-        };
+        let connect = self.options.connect_packet(clean_start);
         self.tx.clear();
         connect.encode(&mut self.tx).map_err(UsageError::Encode)?;
         self.decoder.reset();
