@@ -65,9 +65,6 @@ function filterList(filters) {
   if (!Array.isArray(list) || list.length === 0 || !list.every((f) => typeof f === 'string')) {
     throw new MqttError('invalid topic filter: expected a string or a non-empty array of strings', 'INVALID_FILTER');
   }
-  if (list.some((f) => f.includes('\0'))) {
-    throw new MqttError('invalid topic filter: topic contains a null character', 'INVALID_FILTER');
-  }
   return list;
 }
 

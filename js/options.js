@@ -197,30 +197,45 @@ export function connectArgs(url, options) {
       properties: object,
     });
     if (w.topic === undefined) fail('will.topic', 'is required');
-    will = [w.topic, w.payload ?? new Uint8Array(), w.qos ?? 0, w.retain ?? false,
-      properties(w.properties, 'will.properties', WILL)[1]];
+    const slots = {
+      ...w, payload: w.payload ?? new Uint8Array(), properties: properties(w.properties, 'will.properties', WILL)[1],
+    };
+    will = WILL_SLOTS.map((k) => slots[k]);
   }
   let reconnect = o.reconnect;
   if (typeof reconnect === 'object') {
     const r = read(reconnect, 'reconnect', {
       initialDelay: MILLIS, maxDelay: MILLIS, maxAttempts: U32, resetAfter: MILLIS,
     });
-    reconnect = [r.initialDelay, r.maxDelay, r.maxAttempts, r.resetAfter];
+    reconnect = RECONNECT_SLOTS.map((k) => r[k]);
   }
   const queue = read(o.queue, 'queue', { limit: U32, qos0: BOOL });
   const seed = new Uint32Array(1);
   globalThis.crypto?.getRandomValues?.(seed);
-  return [[
-    o.clientId, o.username, o.password, o.keepalive, o.clean, o.connectTimeout,
-    o.pingTimeout, o.protocolVersion, will, properties(o.properties, 'properties', CONNECT)[1],
-    reconnect, o.resubscribe, o.requeueUnacked, queue.limit, queue.qos0, o.autoTopicAlias,
-    o.randomSeed ?? (seed[0] / 2 ** 32 || Math.random()),
-  ]];
+  const slots = {
+    ...o,
+    will,
+    properties: properties(o.properties, 'properties', CONNECT)[1],
+    reconnect,
+    queueLimit: queue.limit,
+    queueQos0: queue.qos0,
+    randomSeed: o.randomSeed ?? (seed[0] / 2 ** 32 || Math.random()),
+  };
+  return [CONNECT_SLOTS.map((k) => slots[k])];
 }
+
+// The slots of the connect options array, in the order `slot` in
+// src/options.rs reads them (src/boundary.rs checks both sides agree);
+// likewise the will's and the reconnect policy's.
+const CONNECT_SLOTS = ['clientId', 'username', 'password', 'keepalive', 'clean', 'connectTimeout',
+  'pingTimeout', 'protocolVersion', 'will', 'properties', 'reconnect', 'resubscribe',
+  'requeueUnacked', 'queueLimit', 'queueQos0', 'autoTopicAlias', 'randomSeed'];
+const WILL_SLOTS = ['topic', 'payload', 'qos', 'retain', 'properties'];
+const RECONNECT_SLOTS = ['initialDelay', 'maxDelay', 'maxAttempts', 'resetAfter'];
 
 /**
  * `publish(topic, payload, ...publishArgs(options, request))`: QoS, retain,
- * properties and, for a request, the timeout in ms (-1 for a publish).
+ * properties and, for a request only, the timeout in ms.
  */
 export function publishArgs(options, request) {
   const [o] = properties(options, '', {
@@ -228,7 +243,7 @@ export function publishArgs(options, request) {
   });
   if (o.properties?.willDelayInterval != null) fail('properties.willDelayInterval', 'is only for the will');
   return [o.qos ?? 0, !request && (o.retain ?? false),
-    properties(o.properties, 'properties', MESSAGE)[1], request ? o.timeout ?? 30000 : -1];
+    properties(o.properties, 'properties', MESSAGE)[1], request ? o.timeout ?? 30000 : undefined];
 }
 
 const SUBSCRIBE = {

@@ -6,14 +6,18 @@ use alloc::vec::Vec;
 use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasmqtt_codec::{
-    Auth, Disconnect, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
+    Auth, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
 };
-use wasmqtt_session::Session;
+use wasmqtt_session::{Session, UsageError};
 
-use crate::driver::{now, with_driver, Driver, Hooks, Shared};
+use crate::driver::{with_driver, Driver, Shared};
 use crate::error::{Error, Failure};
 use crate::events::Out;
+use crate::js::now;
 use crate::options;
+use crate::records::Records;
+use crate::socket::SocketEvents;
+use crate::transport::Hooks;
 
 /// One MQTT connection, reconnecting as configured. Commands take an id
 /// from JS and settle through the records of `events.rs`.
@@ -22,24 +26,13 @@ pub struct WasmClient {
     driver: Shared,
 }
 
-/// The filters of a list joined by U+0000 (on bytes: `str::split` with a
-/// char pattern is much more code).
-fn split(list: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(list);
-    core::iter::from_fn(move || {
-        let s = rest?;
-        // Cut at an ASCII byte, so always on a char boundary.
-        match s.bytes().position(|b| b == 0) {
-            Some(i) => {
-                rest = s.get(i + 1..);
-                s.get(..i)
-            }
-            None => {
-                rest = None;
-                Some(s)
-            }
-        }
-    })
+/// The filters of a JS array of strings (`filterList` in `js/index.js`
+/// checked them); anything else becomes an empty filter, which the session
+/// refuses.
+fn filters(list: &Array) -> Vec<String> {
+    list.iter()
+        .map(|f| f.as_string().unwrap_or_default())
+        .collect()
 }
 
 #[wasm_bindgen]
@@ -59,7 +52,6 @@ impl WasmClient {
         socket: Function,
     ) -> Result<WasmClient, JsValue> {
         let hooks = Hooks {
-            events,
             credentials,
             socket,
         };
@@ -71,14 +63,19 @@ impl WasmClient {
                 return Err(Uint8Array::from(&out.0[..]).into());
             }
         };
-        let driver = Driver::new(Session::new(options), url, hooks);
+        let driver = Driver::new(
+            Session::new(options),
+            url,
+            hooks,
+            Records::new(events.unchecked_into()),
+        );
         with_driver(&driver, Driver::open);
         Ok(Self { driver })
     }
 
     /// Publishes; settles on PUBACK/PUBCOMP (QoS 0: when written to the
-    /// socket). With a `timeout` (ms) of 0 or more, publishes a request and
-    /// resolves with the response message. The options come from
+    /// socket). With a `timeout` (ms), publishes a request and resolves
+    /// with the response message. The options come from
     /// `publishArgs` in `js/options.js`; `properties` in their wire form.
     #[allow(clippy::too_many_arguments)]
     pub fn publish(
@@ -89,7 +86,7 @@ impl WasmClient {
         qos: u8,
         retain: bool,
         properties: Vec<u8>,
-        timeout: f64,
+        timeout: Option<f64>,
     ) {
         self.command(id, |d| {
             let publish = Publish {
@@ -100,51 +97,47 @@ impl WasmClient {
                 payload: payload.into(),
                 ..Publish::default()
             };
-            if timeout >= 0.0 {
+            if let Some(timeout) = timeout {
                 let token = d.session.request(now(), publish, timeout as u64)?;
-                d.await_request(id, token);
+                d.commands.await_token(id, token);
                 return Ok(());
             }
             let qos = publish.qos;
             let token = d.session.publish(now(), publish)?;
             if qos == QoS::AtMostOnce && d.session.is_connected() {
                 // Settled when the bytes reach the socket, for backpressure.
-                d.await_flush(id);
+                d.commands.await_flush(id);
             } else {
-                d.await_token(id, token);
+                d.commands.await_token(id, token);
             }
             Ok(())
         });
     }
 
-    /// Subscribes to `filters` (joined by U+0000, which no filter may
-    /// hold) with the options byte of SUBSCRIBE; resolves with the reason
-    /// code of each.
-    pub fn subscribe(&self, id: u32, filters: &str, options: u8, properties: Vec<u8>) {
+    /// Subscribes to `list` (an array of strings) with the options byte of
+    /// SUBSCRIBE; resolves with the reason code of each.
+    pub fn subscribe(&self, id: u32, list: Array, options: u8, properties: Vec<u8>) {
         self.command(id, |d| {
             let options = options::subscription(options);
             let properties = options::properties(properties, Some(PacketType::Subscribe))?;
-            let subscriptions = split(filters)
-                .map(|filter| Subscription {
-                    filter: filter.into(),
-                    options,
-                })
+            let subscriptions = filters(&list)
+                .into_iter()
+                .map(|filter| Subscription { filter, options })
                 .collect();
             let token = d.session.subscribe(now(), subscriptions, properties)?;
-            d.await_token(id, token);
+            d.commands.await_token(id, token);
             Ok(())
         });
     }
 
-    /// Unsubscribes from `filters` (joined by U+0000); resolves with the
+    /// Unsubscribes from `list` (an array of strings); resolves with the
     /// reason code of each.
-    pub fn unsubscribe(&self, id: u32, filters: &str) {
+    pub fn unsubscribe(&self, id: u32, list: Array) {
         self.command(id, |d| {
-            let filters = split(filters).map(Into::into).collect();
             let token = d
                 .session
-                .unsubscribe(now(), filters, Properties::default())?;
-            d.await_token(id, token);
+                .unsubscribe(now(), filters(&list), Properties::default())?;
+            d.commands.await_token(id, token);
             Ok(())
         });
     }
@@ -152,12 +145,9 @@ impl WasmClient {
     /// Answers an AUTH challenge or starts re-authentication.
     pub fn auth(&self, id: u32, data: Option<Vec<u8>>) {
         self.command(id, |d| {
+            // The session answers a challenge or starts re-authentication.
             let mut auth = Auth::default();
             auth.properties.authentication_data = data.map(Into::into);
-            // Answering the server's challenge, not starting over.
-            if core::mem::take(&mut d.auth_challenge) {
-                auth.reason_code = ReasonCode::ContinueAuthentication;
-            }
             d.session.auth(now(), auth)?;
             d.done(id);
             Ok(())
@@ -171,7 +161,7 @@ impl WasmClient {
         with_driver(&self.driver, |d| {
             d.defer = true;
             // Ending twice is harmless.
-            if d.is_ended() {
+            if d.ended {
                 return d.done(id);
             }
             if let Err(e) = Self::end_with(d, id, force, reason_code, properties) {
@@ -190,23 +180,16 @@ impl WasmClient {
         let reason = ReasonCode::from_u8(reason_code)
             .filter(|r| r.is_valid_for(PacketType::Disconnect))
             .ok_or_else(|| Error::new(Failure::DisconnectReasonCode))?;
-        let mut probe = Disconnect {
-            reason_code: reason,
-            properties: options::properties(properties, Some(PacketType::Disconnect))?,
-        };
-        let expiry = probe.properties.session_expiry_interval.take();
-        // What the codec would refuse (a reason code MQTT 3.1.1 lacks …) is refused now.
-        probe
-            .encode(d.session.protocol_version(), &mut Vec::new())
-            .map_err(|e| Error::encode(Failure::EncodeOptions, &e))?;
-        let properties = probe.properties;
-        let connect_expiry = d.session.options().properties.session_expiry_interval;
-        // [MQTT-3.14.2-2]: a session that ends with the connection cannot be extended.
-        if connect_expiry.unwrap_or(0) == 0 && expiry.is_some_and(|e| e > 0) {
-            return Err(Error::new(Failure::ExpiryAfterZero));
-        }
-        d.await_end(id);
-        let finish = move |d: &mut Driver| {
+        let mut properties = options::properties(properties, Some(PacketType::Disconnect))?;
+        let expiry = properties.session_expiry_interval.take();
+        d.session
+            .check_disconnect(reason, expiry, &properties)
+            .map_err(|e| match e {
+                UsageError::Encode(e) => Error::encode(Failure::EncodeOptions, &e),
+                e => Error::from(e),
+            })?;
+        d.commands.await_end(id);
+        let finish = move |d: &mut Driver<Records>| {
             // Checked above; should it fail anyway, a plain DISCONNECT
             // still ends the session.
             if d.session
@@ -225,6 +208,23 @@ impl WasmClient {
             d.end_when_idle(Box::new(finish));
         }
         Ok(())
+    }
+
+    /// The current WebSocket opened.
+    pub fn opened(&self) {
+        with_driver(&self.driver, |d| d.on_open());
+    }
+
+    /// A binary frame arrived on the current WebSocket at `time` (the
+    /// event's `timeStamp`, on the clock of `performance.now()`; text frames
+    /// are not MQTT [MQTT-6.0.0-1], JS drops them).
+    pub fn receive(&self, frame: &[u8], time: f64) {
+        with_driver(&self.driver, |d| d.on_bytes(frame, time as u64));
+    }
+
+    /// The current WebSocket closed, or failed to open.
+    pub fn closed(&self) {
+        with_driver(&self.driver, |d| d.on_close());
     }
 
     /// Whether the connection is up.
@@ -284,7 +284,7 @@ impl WasmClient {
     fn command(&self, id: u32, f: impl FnOnce(&mut Driver) -> Result<(), Error>) {
         with_driver(&self.driver, |d| {
             d.defer = true;
-            let result = if d.is_ended() {
+            let result = if d.ended {
                 Err(Error::new(Failure::ClientEnded))
             } else if d.is_stopped() {
                 Err(Error::new(Failure::Stopped))

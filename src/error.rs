@@ -196,6 +196,7 @@ impl From<UsageError> for Error {
             UsageError::AlreadyConnected => Failure::AlreadyConnected,
             UsageError::NotInV311 => Failure::NotInV311,
             UsageError::NoAuthenticationMethod => Failure::NoAuthenticationMethod,
+            UsageError::SessionExpiryAfterZero => Failure::ExpiryAfterZero,
             _ => Failure::InvalidArgument,
         };
         Self::new(failure)

@@ -2,11 +2,14 @@
 //! read by `js/bridge.js`. Building JS objects from wasm costs an import
 //! call per property set and per string; one buffer handed over once is
 //! faster and far less code. Numbers are little-endian; strings and byte
-//! strings are a u32 length and the bytes.
+//! strings are a u32 length and the bytes. `src/records.rs` writes them;
+//! `src/boundary.rs` checks that `js/bridge.js` names the same kinds and
+//! flags with the same numbers.
 
 use alloc::vec::Vec;
 
-/// Record kinds; `js/bridge.js` has the same numbers.
+/// Record kinds: `K_MESSAGE` … in `js/bridge.js`; `Close` and after are
+/// `EVENTS` there, from `K_CLOSE` on.
 #[derive(Clone, Copy)]
 #[repr(u8)]
 pub(crate) enum Kind {

@@ -5,6 +5,7 @@
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
+use alloc::string::String;
 use core::cell::RefCell;
 
 use js_sys::{Function, Promise};
@@ -26,12 +27,23 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
+    /// `performance.now()`, on pages and in workers alike.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+    /// `String(value)`: an exception's name and message, whatever was thrown.
+    #[wasm_bindgen(js_name = String)]
+    pub(crate) fn js_string(value: &JsValue) -> String;
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(f: &Callback);
     /// A promise, to call `then` with a plain function.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
     fn then_call(this: &Thenable, f: &Function) -> Promise;
+}
+
+/// The time the session runs on: milliseconds since the page started.
+pub(crate) fn now() -> wasmqtt_session::Millis {
+    performance_now() as wasmqtt_session::Millis
 }
 
 /// `Promise.resolve().then(f)`: calls `f` on a later microtask and

@@ -12,13 +12,19 @@
 
 extern crate alloc;
 
+#[cfg(test)]
+mod boundary;
 mod client;
 mod driver;
 mod error;
 mod events;
 mod js;
 mod options;
+mod output;
+mod records;
+mod settle;
 mod socket;
+mod transport;
 
 pub use client::WasmClient;
 pub use wasmqtt_codec as codec;

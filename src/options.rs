@@ -42,84 +42,110 @@ pub(crate) fn qos(n: u8) -> QoS {
     QoS::from_u8(n).unwrap_or(QoS::AtMostOnce)
 }
 
+/// The slots of `connectArgs`' array, named as `CONNECT_SLOTS` in
+/// `js/options.js` names them (`boundary.rs` checks both agree).
+mod slot {
+    pub(super) const CLIENT_ID: u32 = 0;
+    pub(super) const USERNAME: u32 = 1;
+    pub(super) const PASSWORD: u32 = 2;
+    pub(super) const KEEPALIVE: u32 = 3;
+    pub(super) const CLEAN: u32 = 4;
+    pub(super) const CONNECT_TIMEOUT: u32 = 5;
+    pub(super) const PING_TIMEOUT: u32 = 6;
+    pub(super) const PROTOCOL_VERSION: u32 = 7;
+    pub(super) const WILL: u32 = 8;
+    pub(super) const PROPERTIES: u32 = 9;
+    pub(super) const RECONNECT: u32 = 10;
+    pub(super) const RESUBSCRIBE: u32 = 11;
+    pub(super) const REQUEUE_UNACKED: u32 = 12;
+    pub(super) const QUEUE_LIMIT: u32 = 13;
+    pub(super) const QUEUE_QOS0: u32 = 14;
+    pub(super) const AUTO_TOPIC_ALIAS: u32 = 15;
+    pub(super) const RANDOM_SEED: u32 = 16;
+}
+
+/// The slots of the will's array (`WILL_SLOTS` in `js/options.js`).
+mod will_slot {
+    pub(super) const TOPIC: u32 = 0;
+    pub(super) const PAYLOAD: u32 = 1;
+    pub(super) const QOS: u32 = 2;
+    pub(super) const RETAIN: u32 = 3;
+    pub(super) const PROPERTIES: u32 = 4;
+}
+
+/// The slots of the reconnect policy's array (`RECONNECT_SLOTS` in `js/options.js`).
+mod reconnect_slot {
+    pub(super) const INITIAL_DELAY: u32 = 0;
+    pub(super) const MAX_DELAY: u32 = 1;
+    pub(super) const MAX_ATTEMPTS: u32 = 2;
+    pub(super) const RESET_AFTER: u32 = 3;
+}
+
 /// The session options from `connectArgs`' array.
 pub(crate) fn connect(a: &Array) -> Result<Options, Error> {
+    use will_slot as w;
     let d = Options::default();
-    let will = match a.get(8).dyn_into::<Array>() {
+    let will = match a.get(slot::WILL).dyn_into::<Array>() {
         Err(_) => None,
-        Ok(w) => Some(Will {
-            topic: TopicName::new(w.get(0).as_string().unwrap_or_default())
+        Ok(will) => Some(Will {
+            topic: TopicName::new(will.get(w::TOPIC).as_string().unwrap_or_default())
                 .map_err(|e| Error::topic(Failure::WillTopic, e))?,
-            payload: bin(&w, 1).unwrap_or_default(),
-            qos: qos(num(&w, 2).unwrap_or(0.0) as u8),
-            retain: flag(&w, 3).unwrap_or(false),
-            properties: properties(bin(&w, 4).unwrap_or_default().into(), None)?,
+            payload: bin(&will, w::PAYLOAD).unwrap_or_default(),
+            qos: qos(num(&will, w::QOS).unwrap_or(0.0) as u8),
+            retain: flag(&will, w::RETAIN).unwrap_or(false),
+            properties: properties(bin(&will, w::PROPERTIES).unwrap_or_default().into(), None)?,
         }),
     };
-    let reconnect = match a.get(10) {
+    let reconnect = match a.get(slot::RECONNECT) {
         v if v.as_bool() == Some(false) => None,
         v => match v.dyn_into::<Array>() {
             Err(_) => d.reconnect,
             Ok(r) => {
                 let b = Backoff::default();
                 let ms = |i, default| num(&r, i).map_or(default, |n| n as u64);
+                use reconnect_slot as s;
                 Some(Backoff {
-                    initial_delay: ms(0, b.initial_delay),
-                    max_delay: ms(1, b.max_delay),
-                    max_attempts: num(&r, 2).map(|n| n as u32),
-                    reset_after: ms(3, b.reset_after),
+                    initial_delay: ms(s::INITIAL_DELAY, b.initial_delay),
+                    max_delay: ms(s::MAX_DELAY, b.max_delay),
+                    max_attempts: num(&r, s::MAX_ATTEMPTS).map(|n| n as u32),
+                    reset_after: ms(s::RESET_AFTER, b.reset_after),
                 })
             }
         },
     };
     let options = Options {
-        protocol_version: if num(a, 7) == Some(4.0) {
+        protocol_version: if num(a, slot::PROTOCOL_VERSION) == Some(4.0) {
             ProtocolVersion::V311
         } else {
             ProtocolVersion::V5
         },
-        client_id: a.get(0).as_string().unwrap_or_default(),
-        username: a.get(1).as_string(),
-        password: bin(a, 2),
-        keep_alive: num(a, 3).map_or(d.keep_alive, |n| n as u16),
-        clean_start: flag(a, 4).unwrap_or(d.clean_start),
+        client_id: a.get(slot::CLIENT_ID).as_string().unwrap_or_default(),
+        username: a.get(slot::USERNAME).as_string(),
+        password: bin(a, slot::PASSWORD),
+        keep_alive: num(a, slot::KEEPALIVE).map_or(d.keep_alive, |n| n as u16),
+        clean_start: flag(a, slot::CLEAN).unwrap_or(d.clean_start),
         properties: properties(
-            bin(a, 9).unwrap_or_default().into(),
+            bin(a, slot::PROPERTIES).unwrap_or_default().into(),
             Some(PacketType::Connect),
         )?,
         will,
-        connect_timeout: num(a, 5).map_or(d.connect_timeout, |n| n as u64),
-        ping_timeout: num(a, 6).map(|n| n as u64),
+        connect_timeout: num(a, slot::CONNECT_TIMEOUT).map_or(d.connect_timeout, |n| n as u64),
+        ping_timeout: num(a, slot::PING_TIMEOUT).map(|n| n as u64),
         reconnect,
-        resubscribe: flag(a, 11).unwrap_or(d.resubscribe),
-        requeue_unacked: flag(a, 12).unwrap_or(d.requeue_unacked),
-        queue_limit: num(a, 13).map_or(d.queue_limit, |n| n as usize),
-        queue_qos0: flag(a, 14).unwrap_or(d.queue_qos0),
-        auto_topic_alias: flag(a, 15).unwrap_or(d.auto_topic_alias),
+        resubscribe: flag(a, slot::RESUBSCRIBE).unwrap_or(d.resubscribe),
+        requeue_unacked: flag(a, slot::REQUEUE_UNACKED).unwrap_or(d.requeue_unacked),
+        queue_limit: num(a, slot::QUEUE_LIMIT).map_or(d.queue_limit, |n| n as usize),
+        queue_qos0: flag(a, slot::QUEUE_QOS0).unwrap_or(d.queue_qos0),
+        auto_topic_alias: flag(a, slot::AUTO_TOPIC_ALIAS).unwrap_or(d.auto_topic_alias),
         // Seeds only spread reconnect jitter; the fraction bits are enough.
-        random_seed: num(a, 16).map_or(d.random_seed, |s| (s * 9_007_199_254_740_991.0) as u64),
+        random_seed: num(a, slot::RANDOM_SEED)
+            .map_or(d.random_seed, |s| (s * 9_007_199_254_740_991.0) as u64),
     };
-    check_connect(&options)?;
+    // What the codec would refuse at every connect is refused now.
+    options
+        .check()
+        .map_err(|e| Error::encode(Failure::EncodeOptions, &e))?;
     Ok(options)
-}
-
-/// Refuses now a CONNECT the codec would refuse at every connect (a
-/// string with U+0000, a field over 65,535 bytes, a password without a
-/// user name in MQTT 3.1.1 …).
-fn check_connect(o: &Options) -> Result<(), Error> {
-    let connect = wasmqtt_codec::Connect {
-        protocol_version: o.protocol_version,
-        clean_start: o.clean_start,
-        keep_alive: o.keep_alive,
-        properties: o.properties.clone(),
-        client_id: o.client_id.clone(),
-        will: o.will.clone(),
-        username: o.username.clone(),
-        password: o.password.clone(),
-    };
-    connect
-        .encode(&mut Vec::new())
-        .map_err(|e| Error::encode(Failure::EncodeOptions, &e))
 }
 
 /// Subscription options from their byte in SUBSCRIBE (section 3.8.3.1).

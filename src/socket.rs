@@ -1,65 +1,42 @@
-//! A WebSocket (the browser's, or any with its API): binary frames; its
-//! event handlers live exactly as long as this value, and dropping it
-//! closes it. JS makes it, so the subprotocol and the implementation are
-//! chosen there.
+//! The connection's WebSocket (the browser's, or any with its API). JS
+//! makes it and owns its event handlers (`socket` in `js/bridge.js`), which
+//! call `WasmClient::{opened, receive, closed}`: one call into the wasm per
+//! frame. Dropping it has JS detach those handlers and close it.
 
-use alloc::vec::Vec;
-use js_sys::{ArrayBuffer, Function, Uint8Array};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
-use web_sys::{BinaryType, MessageEvent, WebSocket};
+use wasmqtt_session::Millis;
+use web_sys::WebSocket;
 
-use crate::js::Callback;
+/// Frames carry at most this many bytes: a burst published in one task
+/// leaves as several frames, so the broker starts forwarding the first
+/// while the rest is still on its way. Only what exceeds it is cut, and
+/// then possibly inside a packet: a receiver must not assume packets are
+/// aligned on frames [MQTT-6.0.0-2] (mosquitto 2.0 and wasmqtt-broker are
+/// tested with a 200 KB PUBLISH cut this way).
+const MAX_FRAME: usize = 16 * 1024;
 
 /// What a socket tells its owner.
 pub(crate) trait SocketEvents {
     fn on_open(&mut self);
-    fn on_bytes(&mut self, bytes: &[u8]);
+    fn on_bytes(&mut self, bytes: &[u8], now: Millis);
     fn on_close(&mut self);
 }
 
 pub(crate) struct Socket {
     ws: WebSocket,
-    _on_open: Callback,
-    _on_message: Callback,
-    _on_close: Callback,
+    /// `socket` of `js/bridge.js`: `socket(ws)` detaches and closes `ws`.
+    hook: Function,
 }
 
 impl Socket {
-    /// Opens one with `make()`; `deliver` runs each event against the owner.
-    pub(crate) fn open(
-        make: &Function,
-        deliver: impl Fn(&dyn Fn(&mut dyn SocketEvents)) + Clone + 'static,
-    ) -> Result<Self, JsValue> {
-        // `call1` rather than `call0`: the client imports that one already.
-        let ws: WebSocket = make
-            .call1(&JsValue::NULL, &JsValue::UNDEFINED)?
-            .unchecked_into();
-        ws.set_binary_type(BinaryType::Arraybuffer);
-        let d = deliver.clone();
-        let on_open = Callback::new(move |_| d(&|s| s.on_open()));
-        let d = deliver.clone();
-        let mut scratch = Vec::new();
-        let on_message = Callback::new(move |e: JsValue| {
-            // Text frames are not MQTT [MQTT-6.0.0-1]; they are ignored.
-            let e: MessageEvent = e.unchecked_into();
-            if let Ok(buf) = e.data().dyn_into::<ArrayBuffer>() {
-                let view = Uint8Array::new(&buf);
-                scratch.resize(view.length() as usize, 0);
-                view.copy_to(&mut scratch);
-                d(&|s| s.on_bytes(&scratch));
-            }
-        });
-        // `error` is always followed by `close`, which is where we react.
-        let d = deliver;
-        let on_close = Callback::new(move |_| d(&|s| s.on_close()));
-        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    /// Opens one with `hook()`.
+    pub(crate) fn open(hook: &Function) -> Result<Self, JsValue> {
         Ok(Self {
-            ws,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_close: on_close,
+            ws: hook
+                .call1(&JsValue::NULL, &JsValue::UNDEFINED)?
+                .unchecked_into(),
+            hook: hook.clone(),
         })
     }
 
@@ -73,16 +50,16 @@ impl Socket {
     }
 
     pub(crate) fn send(&self, bytes: &[u8]) -> Result<(), JsValue> {
-        self.ws.send_with_u8_array(bytes)
+        for frame in bytes.chunks(MAX_FRAME) {
+            self.ws.send_with_u8_array(frame)?;
+        }
+        Ok(())
     }
 }
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.ws.set_onopen(None);
-        self.ws.set_onmessage(None);
-        self.ws.set_onclose(None);
         // Queued frames are still sent before the close frame.
-        self.ws.close().ok();
+        let _ = self.hook.call1(&JsValue::NULL, &self.ws);
     }
 }

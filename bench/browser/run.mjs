@@ -3,8 +3,8 @@
 // Chromium, against wasmqtt-broker and mosquitto (both over WebSocket).
 // Normally started by run.sh, which builds and stages what this serves.
 //
-//   node run.mjs [--reps 3] [--scenarios qos0-64B,rtt-qos0] [--brokers wasmqtt-broker,mosquitto]
-//                [--clients wasmqtt,mqttjs,floor] [--out FILE] [--profile]
+//   node run.mjs [--reps 3] [--scenarios qos0-64B,rtt-qos0] [--brokers mosquitto,wasmqtt-broker]
+//                [--protocols 5,3.1.1] [--clients wasmqtt,mqttjs,floor] [--out FILE] [--profile]
 //                [--site DIR] [--entry PATH] [--noise-threshold CORES]
 // Environment: BENCH_BROKER_BIN (another wasmqtt-broker build),
 // BENCH_MOSQUITTO_CONF ("opt value; opt value" added to mosquitto's config).
@@ -34,7 +34,11 @@ const { values: opt } = parseArgs({
   options: {
     reps: { type: 'string', default: '3' },
     scenarios: { type: 'string' },
-    brokers: { type: 'string', default: 'wasmqtt-broker,mosquitto' },
+    // mosquitto first: like the brokers users run, it sends one WebSocket
+    // frame per MQTT packet; wasmqtt-broker coalesces them.
+    brokers: { type: 'string', default: 'mosquitto,wasmqtt-broker' },
+    // Each broker is measured with every client speaking each version.
+    protocols: { type: 'string', default: '5,3.1.1' },
     clients: { type: 'string', default: 'wasmqtt,mqttjs,floor' },
     out: { type: 'string', default: join(ROOT, 'target/bench/browser.json') },
     site: { type: 'string', default: join(ROOT, 'target/bench/site') },
@@ -142,7 +146,7 @@ let chromiumPids = [];
 
 async function runOne(browser, origin, broker, sc, client, { profile } = {}) {
   const runId = `${Date.now().toString(36)}${(runCounter++).toString(36)}`;
-  const params = { ...sc, client, url: broker.ws, runId, entry: wasmqttEntry, e2eWindow: e2e(sc.size, sc.qos), pubWindow: sc.qos ? 1000 : e2e(sc.size, sc.qos) };
+  const params = { ...sc, client, url: broker.ws, protocol: broker.protocol, runId, entry: wasmqttEntry, e2eWindow: e2e(sc.size, sc.qos), pubWindow: sc.qos ? 1000 : e2e(sc.size, sc.qos) };
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -268,6 +272,32 @@ function aggregate(results) {
   return out;
 }
 
+/**
+ * The figures the goals are stated in, per broker and version: wasmqtt /
+ * floor and wasmqtt / MQTT.js from the same run (medians), so they hold on
+ * a loaded machine too.
+ */
+function headline(agg, targets) {
+  const med = (sc, b, c, k) => agg.find((a) => a.scenario === sc && a.broker === b && a.client === c)?.stats[k]?.median;
+  const x = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b ? `${(a / b).toFixed(2)}×` : 'n/a');
+  const rows = [['qos0-16B', 'rate', 'QoS 0 receive, 16 B'], ['qos0-64B', 'rate', 'QoS 0 receive, 64 B'],
+    ['qos0-1KiB', 'rate', 'QoS 0 receive, 1 KiB'], ['qos1-64B', 'rate', 'QoS 1 throughput, 64 B'],
+    ['qos0-64B', 'heapPeak', 'JS heap peak, 50,000 x 64 B'], ['rtt-qos1', 'p50', 'round trip p50, QoS 1']];
+  const fmt = { rate: fmtRate, heapPeak: fmtMB, p50: fmtMs };
+  const lines = ['\n#### Headline: wasmqtt against the floor and MQTT.js, same run (medians)\n',
+    '| broker | scenario | wasmqtt | MQTT.js | floor | wasmqtt / floor | wasmqtt / MQTT.js |', '|---|---|---:|---:|---:|---:|---:|'];
+  for (const { name } of targets) {
+    for (const [sc, k, label] of rows) {
+      const [w, m, f] = ['wasmqtt', 'mqttjs', 'floor'].map((c) => med(sc, name, c, k));
+      if (![w, m, f].some(Number.isFinite)) continue;
+      // Rates: higher is better; heap and latency: report how many times lower.
+      const [wf, wm] = k === 'rate' ? [x(w, f), x(w, m)] : [k === 'p50' ? x(f, w) : '', x(w, m)];
+      lines.push(`| ${name} | ${label} | ${fmt[k](w)} | ${fmt[k](m)} | ${fmt[k](f)} | ${wf} | ${wm} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
 function table(agg, bundles, brokers, clients) {
   const lines = [];
   const get = (sc, b, c) => agg.find((a) => a.scenario === sc && a.broker === b && a.client === c);
@@ -353,6 +383,11 @@ async function main() {
     else throw new Error(`unknown broker ${b}`);
   }
   for (const b of brokers) log(`${b.name}: ${b.ws} (tcp ${b.tcp.host}:${b.tcp.port})`);
+  // What the runs and tables go by: a broker and the version its clients speak.
+  const targets = brokers.flatMap((b) => opt.protocols.split(',').map((v) => {
+    if (v !== '5' && v !== '3.1.1') throw new Error(`unknown protocol ${v} (5 or 3.1.1)`);
+    return { ...b, base: b.name, protocol: v === '5' ? 5 : 4, name: `${b.name} MQTT ${v === '5' ? '5.0' : v}` };
+  }));
 
   const server = await startServer({
     '/wasmqtt/': join(opt.site, 'wasmqtt'),
@@ -366,17 +401,17 @@ async function main() {
   const startedAt = new Date().toISOString();
 
   try {
-    if (opt.profile) return await profileMode(browser, server.origin, brokers, scenarios, clients);
+    if (opt.profile) return await profileMode(browser, server.origin, targets, scenarios, clients);
 
     const bundles = {};
-    for (const c of clients) bundles[c] = await bundleSize(browser, server, brokers[0], c);
+    for (const c of clients) bundles[c] = await bundleSize(browser, server, targets[0], c);
 
     const results = [];
     const quiet = [];
     for (const sc of scenarios) {
-      for (const b of brokers) {
-        if (sc.skip?.[b.name]) {
-          log(`${sc.id.padEnd(11)} ${b.name.padEnd(15)} skipped: ${sc.skip[b.name]}`);
+      for (const b of targets) {
+        if (sc.skip?.[b.base]) {
+          log(`${sc.id.padEnd(11)} ${b.name.padEnd(15)} skipped: ${sc.skip[b.base]}`);
           continue;
         }
         const q = await waitForQuiet(NOISE, 10000);
@@ -397,12 +432,13 @@ async function main() {
       }
     }
     const agg = aggregate(results);
-    const md = table(agg, bundles, brokers.map((b) => b.name), clients);
+    const md = headline(agg, targets) + table(agg, bundles, targets.map((b) => b.name), clients);
     const doc = {
       startedAt, finishedAt: new Date().toISOString(), chromium: version, cores: CORES, reps,
       noiseThresholdCores: NOISE,
       mqttjs: JSON.parse(readFileSync(join(HERE, 'node_modules/mqtt/package.json'), 'utf8')).version,
       brokers: brokers.map(({ name, ws }) => ({ name, ws, ...(name === 'wasmqtt-broker' ? { binary: brokerBin } : {}) })),
+      protocols: opt.protocols.split(','),
       scenarios: scenarios.map(({ id, what, n, size, qos, kind }) => ({ id, what, n, size, qos, kind, e2eWindow: e2e(size, qos) })),
       bundles, quietChecks: quiet, summary: agg, runs: results,
     };
@@ -429,7 +465,7 @@ async function profileMode(browser, origin, brokers, scenarios, clients) {
       for (const c of clients) {
         const r = await runOne(browser, origin, b, sc, c, { profile: true });
         if (r.error) { log(`${sc.id} ${b.name} ${c}: ${r.error}`); continue; }
-        const file = join(dir, `${sc.id}-${b.name}-${c}.cpuprofile`);
+        const file = join(dir, `${sc.id}-${b.name.replace(/\W+/g, "-")}-${c}.cpuprofile`);
         writeFileSync(file, JSON.stringify(r.profile));
         const a = analyse(r.profile, r.measure.received ?? r.measure.n);
         report.push({ scenario: sc.id, broker: b.name, client: c, rate: r.measure.rate, file, ...a });

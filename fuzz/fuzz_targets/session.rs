@@ -383,7 +383,9 @@ impl Harness {
                 Event::Unsubscribed { token, .. } => {
                     self.settle("Unsubscribed", token.get(), true);
                 }
-                Event::Response { token, .. } | Event::RequestTimeout { token, .. } => {
+                Event::Response { token, .. }
+                | Event::RequestTimeout { token, .. }
+                | Event::RequestFailed { token, .. } => {
                     self.settle("request outcome", token.get(), true);
                 }
                 _ => {}

@@ -406,6 +406,17 @@ async fn bad_operation_options_are_rejected_naming_the_field() {
     assert_eq!(string(&e, "code").as_deref(), Some("INVALID_FILTER"));
     let e = c.unsubscribe("a/#/b").await.unwrap_err();
     assert_eq!(string(&e, "code").as_deref(), Some("INVALID_FILTER"));
+    // Filters cross to the wasm as a list: U+0000 is a character of one
+    // filter, refused [MQTT-1.5.4-2], never a separator between two.
+    for e in [
+        c.subscribe("a\0b", obj(&[])).await.unwrap_err(),
+        c.unsubscribe("a\0b").await.unwrap_err(),
+    ] {
+        assert_eq!(
+            string(&e, "message").as_deref(),
+            Some("invalid topic filter: topic contains a null character")
+        );
+    }
 
     // A Session Expiry Interval when connected with 0 [MQTT-3.14.2-2].
     let e = settle(

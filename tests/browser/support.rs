@@ -53,7 +53,7 @@ extern "C" {
         qos: u8,
         retain: bool,
         properties: &Uint8Array,
-        timeout: f64,
+        timeout: &JsValue,
     ) -> Promise;
     #[wasm_bindgen(method)]
     fn subscribe(
@@ -101,7 +101,7 @@ impl Client {
                 u8_at(&a, 0),
                 a.get(1).is_truthy(),
                 &bytes_at(&a, 2),
-                a.get(3).as_f64().unwrap_or(-1.0),
+                &a.get(3),
             ),
             Err(e) => Promise::reject(&e),
         }

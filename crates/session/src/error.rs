@@ -60,6 +60,10 @@ pub enum UsageError {
     /// `auth` without an Authentication Method in the options.
     #[error("no authentication method configured")]
     NoAuthenticationMethod,
+    /// DISCONNECT with a non-zero Session Expiry Interval after 0 (or
+    /// none) in CONNECT (section 3.14.2.2.2).
+    #[error("session expiry interval cannot be set when it was 0 at connect")]
+    SessionExpiryAfterZero,
     /// The packet cannot be encoded as built.
     #[error("cannot encode packet: {0}")]
     Encode(EncodeError),

@@ -52,6 +52,8 @@ pub enum Event {
     Message(Publish),
     /// A publish completed: handed to the transport (QoS 0), acknowledged
     /// (QoS 1 PUBACK, QoS 2 PUBCOMP) with this success reason code, or failed.
+    /// Not for the publish of a `request`: that ends in [`Event::Response`],
+    /// [`Event::RequestTimeout`] or [`Event::RequestFailed`].
     Published {
         /// The token `publish` returned.
         token: Token,
@@ -103,8 +105,20 @@ pub enum Event {
         /// The token `request` returned.
         token: Token,
     },
+    /// The publish of a `request` failed: no response will come.
+    RequestFailed {
+        /// The token `request` returned.
+        token: Token,
+        /// Why the publish failed.
+        error: PublishError,
+    },
     /// The connection ended; close the transport if it is still open.
     Disconnected(ConnectionError),
+    /// Follows the [`Event::Disconnected`] after which no reconnect comes
+    /// (refused, not retryable, reconnect off, out of attempts): until the
+    /// driver calls `connect` again, nothing waiting will complete. Not
+    /// after the application's own `disconnect`.
+    GaveUp,
     /// A reconnect will be due after `delay`.
     ReconnectScheduled {
         /// Attempt number, from 1.

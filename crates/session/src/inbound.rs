@@ -71,6 +71,7 @@ impl Session {
                     && (p.reason_code == ReasonCode::ContinueAuthentication
                         || (p.reason_code == ReasonCode::Success && !connecting)) =>
             {
+                self.auth_challenge = p.reason_code == ReasonCode::ContinueAuthentication;
                 self.events.push_back(Event::Auth(p));
                 Ok(())
             }

@@ -2,7 +2,7 @@
 
 use alloc::string::String;
 use bytes::Bytes;
-use wasmqtt_codec::{Properties, ProtocolVersion, Will};
+use wasmqtt_codec::{Connect, EncodeError, Properties, ProtocolVersion, Will};
 
 use crate::backoff::Backoff;
 use crate::Millis;
@@ -73,5 +73,30 @@ impl Default for Options {
             auto_topic_alias: false,
             random_seed: 0x9E37_79B9_7F4A_7C15,
         }
+    }
+}
+
+impl Options {
+    /// The CONNECT these options make, with `clean_start`.
+    pub(crate) fn connect_packet(&self, clean_start: bool) -> Connect {
+        Connect {
+            protocol_version: self.protocol_version,
+            clean_start,
+            keep_alive: self.keep_alive,
+            properties: self.properties.clone(),
+            client_id: self.client_id.clone(),
+            will: self.will.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+
+    /// Whether the CONNECT these options make encodes: what the codec
+    /// would refuse at every connect (a string with U+0000, a field over
+    /// 65,535 bytes, a password without a user name in MQTT 3.1.1 …), for
+    /// a driver to refuse at once.
+    pub fn check(&self) -> Result<(), EncodeError> {
+        self.connect_packet(self.clean_start)
+            .encode(&mut alloc::vec::Vec::new())
     }
 }

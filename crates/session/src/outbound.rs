@@ -405,19 +405,21 @@ impl Session {
     }
 
     pub(crate) fn finish(&mut self, token: Token, result: Result<ReasonCode, PublishError>) {
-        self.events.push_back(Event::Published { token, result });
+        if let Some(event) = self.requests.publish_outcome(token, result) {
+            self.events.push_back(event);
+        }
     }
 
     /// Drops waiting messages whose Message Expiry Interval ran out.
     pub(crate) fn expire_queued(&mut self, now: Millis) {
         // Reported as found (what `finish` does), without a list of tokens.
-        let events = &mut self.events;
+        let (events, requests) = (&mut self.events, &mut self.requests);
         self.queue.retain(|q| match (q, q.expires_at()) {
             (Queued::Publish { token, .. }, Some(at)) if now >= at => {
-                events.push_back(Event::Published {
-                    token: *token,
-                    result: Err(PublishError::Expired),
-                });
+                // `push_back`: `extend` brings in VecDeque's iterator code.
+                if let Some(e) = requests.publish_outcome(*token, Err(PublishError::Expired)) {
+                    events.push_back(e);
+                }
                 false
             }
             _ => true,

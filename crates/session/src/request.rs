@@ -6,11 +6,12 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::Bytes;
 use wasmqtt_codec::{
-    Properties, ProtocolVersion, Publish, QoS, Subscription, SubscriptionOptions, TopicName,
+    Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscription, SubscriptionOptions,
+    TopicName,
 };
 
 use crate::error::UsageError;
-use crate::event::{Event, Token};
+use crate::event::{Event, PublishError, Token};
 use crate::session::Session;
 use crate::Millis;
 
@@ -38,6 +39,22 @@ impl Requests {
             }
             keep
         });
+    }
+
+    /// What the end of publish `token` reports: [`Event::Published`], or
+    /// for a request's publish nothing when it went out (the request waits
+    /// for its response) and [`Event::RequestFailed`] when it failed.
+    pub(crate) fn publish_outcome(
+        &mut self,
+        token: Token,
+        result: Result<ReasonCode, PublishError>,
+    ) -> Option<Event> {
+        let Some(i) = self.pending.iter().position(|p| p.1 == token) else {
+            return Some(Event::Published { token, result });
+        };
+        let error = result.err()?;
+        self.pending.remove(i);
+        Some(Event::RequestFailed { token, error })
     }
 
     /// The request `message` answers, if any.
@@ -88,10 +105,17 @@ impl Session {
         let data = Bytes::copy_from_slice(&data);
         publish.properties.response_topic = Some(topic);
         publish.properties.correlation_data = Some(data.clone());
-        let token = self.publish(now, publish)?;
+        self.check_publish(&mut publish)?;
+        let token = self.token();
+        // Pending before it is queued: a QoS 0 publish may go out at once,
+        // and its outcome must be known as a request's.
         self.requests
             .pending
             .push((data, token, now.saturating_add(timeout)));
+        if let Err(e) = self.enqueue_publish(now, token, publish) {
+            self.requests.pending.pop();
+            return Err(e);
+        }
         Ok(token)
     }
 

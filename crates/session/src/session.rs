@@ -3,7 +3,7 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use wasmqtt_codec::{
-    Auth, Connect, Decoder, Disconnect, Packet, Properties, ProtocolVersion, Publish, ReasonCode,
+    Auth, Decoder, Disconnect, Packet, Properties, ProtocolVersion, Publish, ReasonCode,
     Subscription, TopicFilter, MAX_PACKET_SIZE,
 };
 
@@ -87,6 +87,9 @@ pub struct Session {
     pub(crate) rng: Rng,
     pub(crate) attempt: u32,
     pub(crate) metrics: Metrics,
+    /// The server's last AUTH asked us to continue: the next `auth`
+    /// answers it rather than starting a re-authentication.
+    pub(crate) auth_challenge: bool,
 }
 
 impl Session {
@@ -124,6 +127,7 @@ impl Session {
             requests: Requests::default(),
             attempt: 0,
             metrics: Metrics::default(),
+            auth_challenge: false,
         }
     }
 
@@ -168,12 +172,14 @@ impl Session {
     }
 
     /// The subscriptions a received message belongs to, for dispatching
-    /// it to per-subscription handlers.
+    /// it to per-subscription handlers (see `Registry::matching` for the rule).
     pub fn matching_subscriptions<'a>(
         &'a self,
         message: &'a Publish,
     ) -> impl Iterator<Item = &'a SubscriptionEntry> + 'a {
-        self.registry.matching(message)
+        let by_id = self.options.protocol_version == ProtocolVersion::V5
+            && self.limits.subscription_identifier_available;
+        self.registry.matching(message, by_id)
     }
 
     // ----- outputs -----
@@ -292,16 +298,7 @@ impl Session {
             self.options.clean_start || (!v5 && self.options.client_id.is_empty())
         };
         self.clean_start_sent = clean_start;
-        let connect = Connect {
-            protocol_version: self.options.protocol_version,
-            clean_start,
-            keep_alive: self.options.keep_alive,
-            properties: self.options.properties.clone(),
-            client_id: self.options.client_id.clone(),
-            will: self.options.will.clone(),
-            username: self.options.username.clone(),
-            password: self.options.password.clone(),
-        };
+        let connect = self.options.connect_packet(clean_start);
         self.tx.clear();
         connect.encode(&mut self.tx).map_err(UsageError::Encode)?;
         self.decoder.reset();
@@ -314,9 +311,8 @@ impl Session {
     }
 
     /// Sends DISCONNECT and ends the session's connection for good (until
-    /// `connect` is called again). `session_expiry_interval` may change the
-    /// one sent in CONNECT, but not from 0 (section 3.14.2.2.2). Once the
-    /// session has ended this does nothing.
+    /// `connect` is called again). Refused as [`Session::check_disconnect`]
+    /// says. Once the session has ended this does nothing.
     pub fn disconnect(
         &mut self,
         now: Millis,
@@ -324,14 +320,7 @@ impl Session {
         session_expiry_interval: Option<u32>,
         mut properties: Properties,
     ) -> Result<(), UsageError> {
-        let connect_expiry = self.options.properties.session_expiry_interval.unwrap_or(0);
-        if connect_expiry == 0 && session_expiry_interval.is_some_and(|s| s > 0) {
-            return Err(UsageError::Encode(
-                wasmqtt_codec::EncodeError::InvalidPropertyValue(
-                    wasmqtt_codec::PropertyId::SessionExpiryInterval,
-                ),
-            ));
-        }
+        self.check_disconnect(reason_code, session_expiry_interval, &properties)?;
         if self.state == State::Ended {
             return Ok(());
         }
@@ -354,13 +343,39 @@ impl Session {
         Ok(())
     }
 
+    /// Whether [`Session::disconnect`] accepts these, whatever the state of
+    /// the connection: for a driver that disconnects once in-flight
+    /// messages are done and wants to refuse bad arguments at once.
+    /// `session_expiry_interval` may change the one sent in CONNECT, but
+    /// not from 0 (section 3.14.2.2.2: a Protocol Error); the rest must
+    /// encode (a reason code DISCONNECT can carry, in this version).
+    pub fn check_disconnect(
+        &self,
+        reason_code: ReasonCode,
+        session_expiry_interval: Option<u32>,
+        properties: &Properties,
+    ) -> Result<(), UsageError> {
+        let connect_expiry = self.options.properties.session_expiry_interval.unwrap_or(0);
+        if connect_expiry == 0 && session_expiry_interval.is_some_and(|s| s > 0) {
+            return Err(UsageError::SessionExpiryAfterZero);
+        }
+        let mut properties = properties.clone();
+        properties.session_expiry_interval = session_expiry_interval;
+        Disconnect {
+            reason_code,
+            properties,
+        }
+        .encode(self.options.protocol_version, &mut Vec::new())
+        .map_err(UsageError::Encode)
+    }
+
     /// Answers an AUTH challenge, or starts re-authentication when connected.
     ///
-    /// The Authentication Method is always the configured one. While
-    /// connecting the reason code sent is Continue authentication; once
-    /// connected it is Re-authenticate unless `auth.reason_code` is Continue
-    /// authentication, which is how to answer the server's challenges during
-    /// a re-authentication.
+    /// The session sets the method and the reason code: the Authentication
+    /// Method is always the configured one; the reason code is Continue
+    /// authentication while connecting or when the server's last AUTH
+    /// challenged us, Re-authenticate otherwise. `auth` brings the
+    /// Authentication Data and any other properties.
     pub fn auth(&mut self, now: Millis, mut auth: Auth) -> Result<(), UsageError> {
         if self.options.protocol_version == ProtocolVersion::V311 {
             return Err(UsageError::NotInV311);
@@ -373,9 +388,7 @@ impl Session {
             .ok_or(UsageError::NoAuthenticationMethod)?;
         auth.reason_code = match self.state {
             State::Connecting { .. } => ReasonCode::ContinueAuthentication,
-            State::Connected { .. } if auth.reason_code == ReasonCode::ContinueAuthentication => {
-                ReasonCode::ContinueAuthentication
-            }
+            State::Connected { .. } if self.auth_challenge => ReasonCode::ContinueAuthentication,
             State::Connected { .. } => ReasonCode::ReAuthenticate,
             _ => return Err(UsageError::NotConnected),
         };
@@ -383,6 +396,7 @@ impl Session {
         auth.properties.authentication_method = Some(method);
         auth.encode(self.options.protocol_version, &mut self.tx)
             .map_err(UsageError::Encode)?;
+        self.auth_challenge = false;
         self.sent_packet(now);
         Ok(())
     }
@@ -469,6 +483,16 @@ impl Session {
     pub fn publish(&mut self, now: Millis, mut publish: Publish) -> Result<Token, UsageError> {
         self.check_publish(&mut publish)?;
         let token = self.token();
+        self.enqueue_publish(now, token, publish)?;
+        Ok(token)
+    }
+
+    pub(crate) fn enqueue_publish(
+        &mut self,
+        now: Millis,
+        token: Token,
+        publish: Publish,
+    ) -> Result<(), UsageError> {
         self.enqueue(
             now,
             Queued::Publish {
@@ -476,8 +500,7 @@ impl Session {
                 publish,
                 queued_at: now,
             },
-        )?;
-        Ok(token)
+        )
     }
 
     // ----- shared helpers -----
@@ -517,6 +540,7 @@ impl Session {
     /// Per-connection state that does not survive the transport.
     pub(crate) fn connection_down(&mut self) {
         self.ping_sent = None;
+        self.auth_challenge = false;
         self.decoder.reset();
     }
 
@@ -574,6 +598,7 @@ impl Session {
     fn give_up(&mut self) {
         self.state = State::Ended;
         self.attempt = 0;
+        self.events.push_back(Event::GaveUp);
     }
 
     /// Handles a protocol violation by the server.

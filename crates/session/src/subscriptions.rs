@@ -67,18 +67,28 @@ impl Registry {
         self.entries.iter()
     }
 
-    /// The subscriptions a message was delivered for: by Subscription
-    /// Identifier when the message carries them, by topic matching otherwise.
+    /// The subscriptions a message was delivered for.
+    ///
+    /// [MQTT-3.3.4-3]: a server sends the Subscription Identifiers of every
+    /// overlapping subscription that has one. So with identifiers on the
+    /// message: the subscriptions with those identifiers, and those
+    /// without one that match the topic (one copy may serve them all).
+    /// Without any, where identifiers are in use (`by_id`): only the
+    /// matching subscriptions without an identifier, since a server that
+    /// sends one copy per subscription (mosquitto) sends the others their
+    /// own copy, with the identifier. Otherwise by topic alone.
     pub(crate) fn matching<'a>(
         &'a self,
         message: &'a Publish,
+        by_id: bool,
     ) -> impl Iterator<Item = &'a SubscriptionEntry> + 'a {
         let ids = &message.properties.subscription_identifiers;
-        self.entries.iter().filter(
-            move |e| match (ids.is_empty(), e.subscription_identifier()) {
-                (false, Some(id)) => ids.contains(&id),
+        self.entries
+            .iter()
+            .filter(move |e| match e.subscription_identifier() {
+                Some(id) if !ids.is_empty() => ids.contains(&id),
+                Some(_) if by_id => false,
                 _ => e.filter.matches(&message.topic),
-            },
-        )
+            })
     }
 }

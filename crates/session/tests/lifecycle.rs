@@ -54,7 +54,10 @@ fn assert_lost_for_good(peer: &mut Peer) {
     peer.session.handle_connection_lost(peer.now);
     assert_eq!(
         peer.events(),
-        [Event::Disconnected(ConnectionError::ConnectionLost)]
+        [
+            Event::Disconnected(ConnectionError::ConnectionLost),
+            Event::GaveUp
+        ]
     );
     assert_ended(peer);
 }
@@ -146,20 +149,41 @@ fn disconnect_cannot_give_a_session_expiry_to_a_session_without_one() {
             };
             assert_eq!(d.properties.session_expiry_interval, in_disconnect);
         } else {
-            assert_eq!(
-                result,
-                Err(UsageError::Encode(
-                    wasmqtt_codec::EncodeError::InvalidPropertyValue(
-                        PropertyId::SessionExpiryInterval
-                    )
-                )),
-                "{case}"
-            );
+            assert_eq!(result, Err(UsageError::SessionExpiryAfterZero), "{case}");
             // Refused: nothing sent and the connection stays up.
             assert!(peer.sent().is_empty(), "{case}");
             assert!(peer.events().is_empty(), "{case}");
             assert!(peer.session.is_connected(), "{case}");
         }
+    }
+}
+
+#[test]
+fn check_disconnect_refuses_what_disconnect_would_whatever_the_state() {
+    // A driver that disconnects once in-flight messages are done checks
+    // first, possibly while no connection is up.
+    let mut peer = Peer::new(with_expiry(None));
+    let check = |peer: &Peer, code, expiry| {
+        peer.session
+            .check_disconnect(code, expiry, &Properties::default())
+    };
+    for connected in [false, true] {
+        if connected {
+            peer.connect();
+        }
+        assert_eq!(
+            check(&peer, ReasonCode::NORMAL_DISCONNECTION, Some(5)),
+            Err(UsageError::SessionExpiryAfterZero)
+        );
+        assert!(matches!(
+            check(&peer, ReasonCode::Banned, None),
+            Err(UsageError::Encode(_))
+        ));
+        assert_eq!(
+            check(&peer, ReasonCode::NORMAL_DISCONNECTION, Some(0)),
+            Ok(())
+        );
+        assert!(peer.sent().is_empty());
     }
 }
 
@@ -525,14 +549,23 @@ fn re_authentication_when_connected() {
     let challenge = auth(ReasonCode::ContinueAuthentication, Some(METHOD), b"chal");
     peer.send(Packet::Auth(challenge.clone()));
     assert_eq!(peer.events(), [Event::Auth(challenge)]);
+    // The session remembers the challenge: whatever code the caller puts
+    // in, the answer is 0x18.
     assert_auth_sent(
         &mut peer,
-        auth(ReasonCode::ContinueAuthentication, None, b"answer"),
+        auth(ReasonCode::Success, None, b"answer"),
         ReasonCode::ContinueAuthentication,
     );
     let done = auth(ReasonCode::Success, Some(METHOD), b"ok");
     peer.send(Packet::Auth(done.clone()));
     assert_eq!(peer.events(), [Event::Auth(done)]);
+    // Answered and done: the next `auth` starts a new re-authentication,
+    // even when the caller asks to continue.
+    assert_auth_sent(
+        &mut peer,
+        auth(ReasonCode::ContinueAuthentication, None, b"again"),
+        ReasonCode::ReAuthenticate,
+    );
     // Traffic goes on during and after re-authentication.
     assert!(peer.session.is_connected());
     peer.session

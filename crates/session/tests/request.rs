@@ -5,9 +5,10 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use wasmqtt_codec::{
-    ConnAck, Packet, ProtocolVersion, PubAck, Publish, QoS, SubscriptionOptions, TopicName,
+    ConnAck, Packet, ProtocolVersion, PubAck, Publish, QoS, ReasonCode, SubscriptionOptions,
+    TopicName,
 };
-use wasmqtt_session::{Event, Options, Token, UsageError};
+use wasmqtt_session::{Event, Options, PublishError, Token, UsageError};
 
 fn device(client_id: &str) -> Options {
     Options {
@@ -28,8 +29,9 @@ fn two_requests(peer: &mut Peer) -> (Vec<(Token, Bytes)>, TopicName) {
             .unwrap();
         requests.push(token);
     }
-    // The QoS 0 one is done once sent.
-    assert_eq!(outcomes(&peer.events()).len(), 1);
+    // A request's publish reports no outcome of its own: the request
+    // ends with its response.
+    assert_eq!(outcomes(&peer.events()), []);
     let sent = peer.sent();
     let sent_publishes = publishes(&sent);
     let topic = sent_publishes[0].properties.response_topic.clone().unwrap();
@@ -85,13 +87,12 @@ fn a_request_subscribes_once_and_carries_fresh_correlation_data() {
         seen.push(data);
     }
     assert_eq!(seen.len(), 3);
-    // Requests are publishes: their token reports the delivery as usual.
+    // The acknowledgement of a request's publish is no outcome: the
+    // request waits for its response.
     peer.send(Packet::PubAck(PubAck::new(
         requests_sent[0].packet_id.unwrap(),
     )));
-    assert!(
-        outcomes(&peer.events()).contains(&(requests[0], Ok(wasmqtt_codec::ReasonCode::Success)))
-    );
+    assert_eq!(outcomes(&peer.events()), []);
 }
 
 #[test]
@@ -124,6 +125,31 @@ fn only_the_matching_message_on_the_response_topic_is_a_response() {
         // Acknowledged like any message.
         assert_eq!(peer.sent(), vec![Packet::PubAck(PubAck::new(pid(1)))]);
     }
+}
+
+#[test]
+fn a_request_whose_publish_fails_ends_without_waiting() {
+    let mut peer = connected(device("dev1"));
+    let (requests, _) = two_requests(&mut peer);
+    let (first, second) = (&requests[0], &requests[1]);
+    // The QoS 1 request's PUBLISH is refused: the request ends now, as
+    // RequestFailed, not as a publish outcome.
+    let mut puback = PubAck::new(pid(2));
+    puback.reason_code = ReasonCode::NotAuthorized;
+    peer.send(Packet::PubAck(puback));
+    assert_eq!(
+        peer.events(),
+        [Event::RequestFailed {
+            token: first.0,
+            error: PublishError::Rejected {
+                reason_code: ReasonCode::NotAuthorized,
+                reason_string: None,
+            },
+        }]
+    );
+    // Only the other one is left to time out.
+    peer.advance(5_000);
+    assert_eq!(peer.events(), [Event::RequestTimeout { token: second.0 }]);
 }
 
 #[test]

@@ -34,7 +34,9 @@ const PROP_SIZE = {
   0x21: 2, 0x22: 2, 0x24: 1, 0x25: 1, 0x26: -2, 0x27: 4, 0x28: 1, 0x29: 1, 0x2a: 1,
 };
 
-export function open(url, clientId, onMessage) {
+export function open(url, clientId, onMessage, params) {
+  // MQTT 5.0, or 3.1.1 (protocol level 4): no properties anywhere.
+  const v5 = (params?.protocol ?? 5) === 5;
   const ws = new WebSocket(url, ['mqtt']);
   ws.binaryType = 'arraybuffer';
   let rest = null; // bytes of an incomplete packet from the previous frame
@@ -48,6 +50,7 @@ export function open(url, clientId, onMessage) {
   function connack(buf, at, end) {
     // flags, reason code, properties
     const code = buf[at + 1];
+    if (!v5) return onConnack?.(code);
     let p = at + 2;
     let len = 0, shift = 0, b;
     do { b = buf[p++]; len |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
@@ -96,7 +99,7 @@ export function open(url, clientId, onMessage) {
           q += 2;
         }
         let plen = 0; shift = 0;
-        do { b = buf[q++]; plen |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+        if (v5) do { b = buf[q++]; plen |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
         onMessage(p + len - q - plen);
       } else if (type === 4) {
         onPuback?.();
@@ -121,7 +124,8 @@ export function open(url, clientId, onMessage) {
   // One PUBLISH packet per call; QoS 1 packets get fresh ids patched in.
   function template(topic, payload, qos) {
     const t = str(topic);
-    const head = qos ? [...t, 0, 0, 0] : [...t, 0];
+    // Packet Identifier (patched in) and, in MQTT 5.0, an empty property list.
+    const head = [...t, ...(qos ? [0, 0] : []), ...(v5 ? [0] : [])];
     const body = head.length + payload.length;
     const hdr = [0x30 | (qos << 1), ...varint(body)];
     const pkt = new Uint8Array(hdr.length + body);
@@ -137,7 +141,7 @@ export function open(url, clientId, onMessage) {
     get receiveMaximum() { return receiveMaximum; },
     subscribe: (filter, qos) => new Promise((resolve) => {
       onSuback = resolve;
-      ws.send(packet(0x82, [0, 1, 0, ...str(filter), qos]));
+      ws.send(packet(0x82, [0, 1, ...(v5 ? [0] : []), ...str(filter), qos]));
     }),
     publish: (topic, payload, qos) => api.publishMany(topic, payload, qos, 1, null),
     /** `count` copies in one frame; `onAck` per PUBACK (QoS 1). Resolves once sent. */
@@ -171,8 +175,8 @@ export function open(url, clientId, onMessage) {
   return new Promise((resolve, reject) => {
     ws.onerror = () => reject(new Error('websocket error'));
     ws.onopen = () => {
-      // CONNECT: "MQTT", level 5, Clean Start, keep alive 60, no properties.
-      ws.send(packet(0x10, [...str('MQTT'), 5, 0x02, 0, 60, 0, ...str(clientId)]));
+      // CONNECT: "MQTT", level 5 (or 4), Clean Start, keep alive 60, no properties.
+      ws.send(packet(0x10, [...str('MQTT'), v5 ? 5 : 4, 0x02, 0, 60, ...(v5 ? [0] : []), ...str(clientId)]));
     };
     onConnack = (code) => (code === 0 ? resolve(api) : reject(new Error(`CONNACK ${code}`)));
   });

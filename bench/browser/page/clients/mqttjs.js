@@ -3,11 +3,11 @@ import mqtt from '/mqtt/mqtt.esm.js';
 
 export const name = 'mqttjs';
 
-export function open(url, clientId, onMessage) {
+export function open(url, clientId, onMessage, params) {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, {
       clientId,
-      protocolVersion: 5,
+      protocolVersion: params.protocol ?? 5,
       keepalive: 60,
       reconnectPeriod: 0,
       clean: true,

@@ -7,7 +7,9 @@ let lib = null;
 
 export async function open(url, clientId, onMessage, params) {
   lib ??= await import(params.entry);
-  const client = await lib.connectAsync(url, { clientId, keepalive: 60, reconnect: false });
+  const client = await lib.connectAsync(url, {
+    clientId, keepalive: 60, reconnect: false, protocolVersion: params.protocol ?? 5,
+  });
   client.on('message', (topic, payload) => onMessage(payload.length));
   return {
     receiveMaximum: client.server?.receiveMaximum ?? 65535,

@@ -1,0 +1,224 @@
+//! The JS façade's [`Output`]: each turn's outputs as the records of
+//! `events.rs`, handed to `js/bridge.js` in one call.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use wasm_bindgen::prelude::*;
+use wasmqtt_codec::{PacketType, Properties, Publish};
+use wasmqtt_session::{ConnectionError, Event, Session};
+
+use crate::error::{Error, Failure};
+use crate::events::{Kind, Out, DUP, PROPERTIES, RETAIN, TOPIC};
+use crate::output::{Outcome, Output};
+
+pub(crate) struct Records {
+    out: Out,
+    /// Takes the records of one turn.
+    events: Events,
+    /// The topic of the last message written: JS keeps its string.
+    last_topic: String,
+    /// Filters JS has been told, by index.
+    filter_names: Vec<String>,
+    /// Indexes of the filters a message matched (reused).
+    matched: Vec<u32>,
+}
+
+impl Records {
+    pub(crate) fn new(events: Events) -> Self {
+        Self {
+            out: Out::default(),
+            events,
+            last_topic: String::new(),
+            filter_names: Vec::new(),
+            matched: Vec::new(),
+        }
+    }
+
+    /// Properties as on the wire (Property Length first).
+    fn properties(&mut self, p: &Properties, packet: PacketType) {
+        // Decoded properties always encode again; should they not, JS
+        // still gets a valid (empty) list.
+        if p.encode_list(Some(packet), &mut self.out.0).is_err() {
+            self.out.u8(0);
+        }
+    }
+
+    /// A `MESSAGE` body: flags, topic unless repeated, payload, properties.
+    fn message(&mut self, p: &Publish) {
+        let topic = p.topic.as_str();
+        let mut flags = p.qos as u8;
+        if p.retain {
+            flags |= RETAIN;
+        }
+        if p.dup {
+            flags |= DUP;
+        }
+        let repeated = self.last_topic == topic;
+        if !repeated {
+            flags |= TOPIC;
+        }
+        let has_properties = !p.properties.is_empty();
+        if has_properties {
+            flags |= PROPERTIES;
+        }
+        self.out.u8(flags);
+        if !repeated {
+            self.out.str(topic);
+            self.last_topic.clear();
+            self.last_topic.push_str(topic);
+        }
+        self.out.bytes(&p.payload);
+        if has_properties {
+            self.properties(&p.properties, PacketType::Publish);
+        }
+    }
+
+    /// The session's subscriptions for `message`, as indexes into the
+    /// filter table in `matched`, telling JS filters it has not seen.
+    fn match_filters(&mut self, session: &Session, message: &Publish) {
+        self.matched.clear();
+        for s in session.matching_subscriptions(message) {
+            let name = s.filter.as_str();
+            let index = match self.filter_names.iter().position(|n| n == name) {
+                Some(i) => i,
+                None => {
+                    self.out.kind(Kind::Filter).str(name);
+                    self.filter_names.push(name.into());
+                    self.filter_names.len() - 1
+                }
+            };
+            self.matched.push(index as u32);
+        }
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `events(records)`, from `js/bridge.js`.
+    pub(crate) type Events;
+    /// Hands JS a view of the records in wasm memory, not a copy: it reads
+    /// them all before it runs any user code, which may call back in.
+    #[wasm_bindgen(method, js_name = call)]
+    fn deliver(this: &Events, this_arg: &JsValue, records: &[u8]);
+}
+
+impl Output for Records {
+    type Batch = (Events, Vec<u8>);
+
+    fn take(&mut self) -> Option<Self::Batch> {
+        if self.out.0.is_empty() {
+            return None;
+        }
+        let records = core::mem::take(&mut self.out.0);
+        Some((self.events.clone().unchecked_into(), records))
+    }
+
+    fn hand_over((events, records): &Self::Batch) {
+        events.deliver(&JsValue::NULL, records);
+    }
+
+    fn give_back(&mut self, (_, mut records): Self::Batch) {
+        // Kept unless a call from JS meanwhile wrote (and handed over) a larger one.
+        records.clear();
+        if records.capacity() > self.out.0.capacity() {
+            self.out.0 = records;
+        }
+    }
+
+    fn event(&mut self, session: &Session, event: &Event) {
+        match event {
+            Event::Connected(connack) => {
+                self.out
+                    .kind(Kind::Connect)
+                    .u8(connack.reason_code.into())
+                    .u8(connack.session_present.into());
+                self.properties(&connack.properties, PacketType::ConnAck);
+            }
+            Event::Message(publish) => {
+                self.match_filters(session, publish);
+                self.out.kind(Kind::Message);
+                self.message(publish);
+                self.out.u32(self.matched.len() as u32);
+                for i in 0..self.matched.len() {
+                    self.out.u32(self.matched[i]);
+                }
+            }
+            Event::SubscriptionLost {
+                filter,
+                reason_code,
+            } => {
+                let mut e = Error::with_text(Failure::SubscriptionLost, filter.clone());
+                e.reason_code = Some(u8::from(*reason_code));
+                self.error(&e);
+            }
+            Event::Auth(auth) => {
+                self.out.kind(Kind::Auth).u8(auth.reason_code.into());
+                self.properties(&auth.properties, PacketType::Auth);
+            }
+            Event::Disconnected(ConnectionError::ServerDisconnected {
+                reason_code,
+                reason_string,
+                server_reference,
+            }) => {
+                let properties = Properties {
+                    reason_string: reason_string.clone(),
+                    server_reference: server_reference.clone(),
+                    ..Properties::default()
+                };
+                self.out.kind(Kind::Disconnect).u8((*reason_code).into());
+                self.properties(&properties, PacketType::Disconnect);
+            }
+            Event::ReconnectScheduled { attempt, delay } => {
+                self.out
+                    .kind(Kind::Reconnecting)
+                    .u32(*attempt)
+                    .f64(*delay as f64);
+            }
+            Event::Reconnect { attempt } => {
+                self.out.kind(Kind::Reconnect).u32(*attempt);
+            }
+            _ => {}
+        }
+    }
+
+    fn settle(&mut self, id: u32, outcome: Outcome) {
+        match outcome {
+            Outcome::Done => {
+                self.out.kind(Kind::Done).u32(id);
+            }
+            Outcome::Code(code) => {
+                self.out.kind(Kind::Code).u32(id).u8(code.into());
+            }
+            Outcome::Codes(codes) => {
+                self.out.kind(Kind::Codes).u32(id).u32(codes.len() as u32);
+                for &code in codes {
+                    self.out.u8(code.into());
+                }
+            }
+            Outcome::Response(message) => {
+                self.out.kind(Kind::Response).u32(id);
+                self.message(message);
+            }
+            Outcome::Failed(e) => {
+                self.out.kind(Kind::Reject).u32(id);
+                e.write(&mut self.out);
+            }
+        }
+    }
+
+    fn error(&mut self, e: &Error) {
+        self.out.kind(Kind::Error);
+        e.write(&mut self.out);
+    }
+
+    fn closed(&mut self, offline: bool) {
+        self.out.kind(Kind::Close);
+        if offline {
+            self.out.kind(Kind::Offline);
+        }
+    }
+
+    fn ended(&mut self) {
+        self.out.kind(Kind::End);
+    }
+}
