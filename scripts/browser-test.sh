@@ -37,6 +37,6 @@ filter=()
 if [[ -z $only || $only == wasmqtt ]]; then
     wasm_pack_test . --test browser "${filter[@]}"
 fi
-if [[ ( -z $only || $only == example-page ) && -d examples/page ]]; then
+if [[ ( -z $only || $only == example-page ) && -f examples/page/Cargo.toml ]]; then
     wasm_pack_test examples/page "${filter[@]}"
 fi

@@ -9,12 +9,17 @@
 //! machinery alone would pull string formatting into the wasm. Tests on
 //! wasm32 link std through wasm-bindgen-test and turn `std` on.
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 
+#[cfg(feature = "rust-api")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rust-api")))]
+pub mod api;
 #[cfg(test)]
 mod boundary;
 mod client;
+mod commands;
 mod driver;
 mod error;
 mod events;
@@ -26,9 +31,18 @@ mod settle;
 mod socket;
 mod transport;
 
+#[cfg(feature = "rust-api")]
+pub use api::{
+    Client, Credentials, Error, Event, Events, Message, Messages, Options, PublishOptions,
+    SubscribeOptions, Subscription, Will,
+};
 pub use client::WasmClient;
 pub use wasmqtt_codec as codec;
+#[cfg(feature = "rust-api")]
+pub use wasmqtt_codec::{ProtocolVersion, QoS, ReasonCode, RetainHandling};
 pub use wasmqtt_session as session;
+#[cfg(feature = "rust-api")]
+pub use wasmqtt_session::{Backoff, Metrics, ServerLimits};
 
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 #[panic_handler]

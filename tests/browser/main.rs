@@ -15,6 +15,8 @@ mod connection;
 mod flow;
 mod messages;
 mod resume;
+mod rust_api;
+mod rust_support;
 mod support;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
