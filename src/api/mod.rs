@@ -22,7 +22,7 @@
 //! wasm_bindgen_futures::spawn_local(async move {
 //!     while let Some(event) = events.next().await {
 //!         if let Event::Reconnecting { attempt, delay_ms } = event {
-//!             web_sys::console::log_1(&format!("retry #{attempt} in {delay_ms} ms").into());
+//!             println!("retry #{attempt} in {delay_ms} ms");
 //!         }
 //!     }
 //! });
