@@ -35,7 +35,7 @@ only=${1:-}
 filter=()
 [[ -n ${2:-} ]] && filter=(-- "$2")
 if [[ -z $only || $only == wasmqtt ]]; then
-    wasm_pack_test . --test browser "${filter[@]}"
+    wasm_pack_test . --test browser --test worker "${filter[@]}"
 fi
 if [[ ( -z $only || $only == example-page ) && -f examples/page/Cargo.toml ]]; then
     wasm_pack_test examples/page "${filter[@]}"
