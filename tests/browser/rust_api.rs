@@ -83,6 +83,10 @@ async fn server_limits_and_an_assigned_client_id_after_connect() {
         server.response_information,
         Some(format!("responses/{assigned}"))
     );
+    let m = c.metrics();
+    assert!(m.bytes_in > 0 && m.bytes_out > 0);
+    assert_eq!((m.packets_in, m.packets_out), (1, 1), "CONNECT and CONNACK");
+    assert_eq!((m.in_flight, m.reconnects), (0, 0));
     deadline("end", c.end()).await.unwrap();
 }
 

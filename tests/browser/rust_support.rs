@@ -35,7 +35,7 @@ pub async fn quiet<S: Stream + Unpin>(s: &mut S, ms: u32) -> Option<S::Item> {
     }
 }
 
-/// The next event that is not `Reconnecting`.
+/// The next connection event.
 pub async fn event(events: &mut wasmqtt::Events) -> Event {
     next("a connection event", events).await
 }
@@ -49,16 +49,38 @@ pub async fn connect(url: &str, options: Options) -> Client {
 
 /// Publishes `$control/{verb}/{client}` to wasmqtt-broker at QoS 1.
 pub async fn control(c: &Client, verb: &str, client: &str) {
+    control_with(c, verb, client, b"").await;
+}
+
+/// `control` with a payload (the bytes of `raw`, the reason of `disconnect`).
+pub async fn control_with(c: &Client, verb: &str, client: &str, payload: &[u8]) {
     deadline(
         "a control command",
         c.publish(
             &format!("$control/{verb}/{client}"),
-            "",
+            payload.to_vec(),
             PublishOptions::new().qos(QoS::AtLeastOnce),
         ),
     )
     .await
     .expect("control command accepted");
+}
+
+/// Backoff that retries within `ms`.
+pub fn soon(ms: u64) -> wasmqtt::Backoff {
+    wasmqtt::Backoff {
+        initial_delay: ms,
+        max_delay: ms,
+        ..wasmqtt::Backoff::default()
+    }
+}
+
+/// Waits for the `Disconnected` event and gives its reason.
+pub async fn disconnected(events: &mut wasmqtt::Events) -> wasmqtt::Error {
+    match event(events).await {
+        Event::Disconnected { reason } => reason,
+        e => panic!("expected Disconnected, got {e:?}"),
+    }
 }
 
 /// The next message of a subscription or of `messages()`.
