@@ -211,8 +211,7 @@ impl WasmClient {
             if freeze {
                 return d.freeze();
             }
-            d.session.reconnect_now(now());
-            d.on_timer();
+            d.wake();
         });
     }
 

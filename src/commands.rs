@@ -30,6 +30,13 @@ impl<O: Output + 'static> Driver<O> {
         }
     }
 
+    /// Runs pending timers now, and a scheduled reconnect at once: the
+    /// network or the tab came back.
+    pub(crate) fn wake(&mut self) {
+        self.session.reconnect_now(now());
+        self.on_timer();
+    }
+
     /// Publishes; settles on PUBACK/PUBCOMP (QoS 0: when written to the
     /// socket). With a timeout (ms), a request: settles with the response.
     pub(crate) fn publish(

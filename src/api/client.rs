@@ -338,6 +338,16 @@ impl Client {
         rx.await.unwrap_or(Ok(Settled::Done)).map(|_| ())
     }
 
+    /// Reconnects at once if a reconnect is scheduled, and runs the
+    /// client's timers now: call it when the network or the page comes
+    /// back (the `online` and `visibilitychange` events), rather than
+    /// waiting out the backoff.
+    pub fn reconnect_now(&self) {
+        if self.inner.driver.try_borrow_mut().is_ok() {
+            with_driver(&self.inner.driver, Driver::wake);
+        }
+    }
+
     /// Whether the connection is up.
     #[must_use]
     pub fn is_connected(&self) -> bool {

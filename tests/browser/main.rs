@@ -8,23 +8,23 @@
 //!   request/response, events, credentials, typed errors, wills
 //! - `rust_connection`: MQTT 3.1.1, refusals, server DISCONNECT, malformed
 //!   bytes, unreachable brokers
+//! - `rust_messages`: properties, retained, subscription options, dispatch,
+//!   request/response, rejected publishes, bursts, shared subscriptions
+//! - `rust_resume`: wills, reconnect with session resume, session loss, takeover
 //!
 //! Through the wasm client as `js/index.js` drives it (`WasmClient` behind
 //! `js/bridge.js` and `js/options.js`; `support.rs`):
 //! - `js_options`: option objects and URLs checked by the JS façade
-//! - `messages`: properties, retained, subscription options, dispatch,
-//!   rejected publishes, bursts, shared subscriptions
-//! - `resume`: wills, reconnect with session resume, session loss, takeover
 //! - `flow`: receive maximum, offline queue, expiry, limits, topic aliases,
 //!   keep-alive, MQTT 3.1.1, framing, protocol violations by the server
 #![cfg(target_arch = "wasm32")]
 
 mod flow;
 mod js_options;
-mod messages;
-mod resume;
 mod rust_api;
 mod rust_connection;
+mod rust_messages;
+mod rust_resume;
 mod rust_support;
 mod support;
 

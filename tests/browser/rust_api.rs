@@ -41,9 +41,20 @@ async fn round_trip(url: String) {
         assert_eq!(m.qos, qos);
         assert!(!m.retain);
     }
+    // An empty payload and a large one.
+    let qos = |q| PublishOptions::new().qos(q);
+    c.publish(&t, "", qos(QoS::AtLeastOnce)).await.unwrap();
+    assert!(message(&mut sub).await.payload.is_empty());
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
+    let sent = c.publish(&t, big.clone(), qos(QoS::ExactlyOnce));
+    assert_eq!(
+        deadline("a large publish", sent).await,
+        Ok(ReasonCode::Success)
+    );
+    assert_eq!(message(&mut sub).await.payload, big);
     let metrics = c.metrics();
-    assert_eq!(metrics.messages_out, 3);
-    assert_eq!(metrics.messages_in, 3);
+    assert_eq!(metrics.messages_out, 5);
+    assert_eq!(metrics.messages_in, 5);
     assert_eq!(metrics.in_flight, 0);
     deadline("end", c.end()).await.expect("ended");
     assert!(!c.is_connected());
