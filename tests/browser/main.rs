@@ -11,18 +11,18 @@
 //! - `rust_messages`: properties, retained, subscription options, dispatch,
 //!   request/response, rejected publishes, bursts, shared subscriptions
 //! - `rust_resume`: wills, reconnect with session resume, session loss, takeover
+//! - `rust_flow`: receive maximum, offline queue, expiry, limits, topic
+//!   aliases, keep-alive, MQTT 3.1.1, framing, protocol violations
 //!
 //! Through the wasm client as `js/index.js` drives it (`WasmClient` behind
 //! `js/bridge.js` and `js/options.js`; `support.rs`):
 //! - `js_options`: option objects and URLs checked by the JS façade
-//! - `flow`: receive maximum, offline queue, expiry, limits, topic aliases,
-//!   keep-alive, MQTT 3.1.1, framing, protocol violations by the server
 #![cfg(target_arch = "wasm32")]
 
-mod flow;
 mod js_options;
 mod rust_api;
 mod rust_connection;
+mod rust_flow;
 mod rust_messages;
 mod rust_resume;
 mod rust_support;
