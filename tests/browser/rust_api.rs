@@ -14,7 +14,9 @@ use wasmqtt::{
 use crate::rust_support::*;
 use crate::support::{auth_broker, auth_user, broker, mosquitto, not_websocket, topic, unique};
 
-async fn round_trip(url: String) {
+/// QoS 0, 1 and 2 out and back, an empty payload and a large one of
+/// `large` bytes.
+async fn round_trip(url: String, large: u32) {
     let c = connect(&url, Options::new().client_id(unique("rt"))).await;
     assert!(c.is_connected());
     let t = topic("rt");
@@ -45,7 +47,7 @@ async fn round_trip(url: String) {
     let qos = |q| PublishOptions::new().qos(q);
     c.publish(&t, "", qos(QoS::AtLeastOnce)).await.unwrap();
     assert!(message(&mut sub).await.payload.is_empty());
-    let big: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
+    let big: Vec<u8> = (0..large).map(|i| (i * 7) as u8).collect();
     let sent = c.publish(&t, big.clone(), qos(QoS::ExactlyOnce));
     assert_eq!(
         deadline("a large publish", sent).await,
@@ -62,12 +64,15 @@ async fn round_trip(url: String) {
 
 #[wasm_bindgen_test]
 async fn qos_0_1_2_round_trip_with_wasmqtt_broker() {
-    round_trip(broker()).await;
+    round_trip(broker(), 200_000).await;
 }
 
 #[wasm_bindgen_test]
 async fn qos_0_1_2_round_trip_with_mosquitto() {
-    round_trip(mosquitto()).await;
+    // mosquitto 2.0.11 leaves a WebSocket frame of 128 KiB or more
+    // unread until more bytes arrive (no PUBREC for a lone 200 KB QoS 2
+    // PUBLISH until the next PINGREQ); 64 KiB is handled at once.
+    round_trip(mosquitto(), 64 * 1024).await;
 }
 
 #[wasm_bindgen_test]
