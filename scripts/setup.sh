@@ -153,6 +153,19 @@ ensure_wasm_bindgen_cli() {
     fi
 }
 
+# wasm-pack runs the browser tests (`wasm-pack test`, scripts/browser-test.sh)
+# in `--mode no-install`, so it uses the wasm-bindgen-cli above and
+# Debian's chromedriver. Built from the crate registry (~2-4.5 min once):
+# the npm package of wasm-pack downloads a binary at install.
+WASM_PACK_VERSION="0.15.1"
+ensure_wasm_pack() {
+    if wasm-pack --version 2>/dev/null | grep -qx "wasm-pack $WASM_PACK_VERSION"; then
+        log "wasm-pack $WASM_PACK_VERSION present"
+    else
+        cargo install wasm-pack --locked --version "$WASM_PACK_VERSION"
+    fi
+}
+
 apt_package_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
@@ -235,6 +248,7 @@ wasmqtt_setup() {
     step "setup: rustfmt + clippy" ensure_rust_components
     step "setup: wasm32 target" ensure_wasm_target
     step "setup: wasm-bindgen-cli" ensure_wasm_bindgen_cli # ~3.5 min first time
+    step "setup: wasm-pack" ensure_wasm_pack               # ~3 min first time
     step "setup: apt packages" ensure_apt_packages         # ~1 min first time
     step "setup: npm ci" ensure_npm_deps
 }

@@ -35,7 +35,8 @@ run_support_tests() {
     node --test --test-reporter=spec --test-timeout=60000 tests/support/ 2>&1 | tee -a "$TEST_LOG"
 }
 
-# wasm-bindgen-test in headless Chromium against both brokers.
+# `wasm-pack test` in headless Chromium against both brokers: the wasmqtt
+# crate's browser tests, then the example page's.
 run_browser_tests() {
     bash scripts/browser-test.sh 2>&1 | tee -a "$TEST_LOG"
 }
@@ -139,6 +140,10 @@ check "clippy (wasm32)" within 600 cargo clippy --target wasm32-unknown-unknown 
 check "npm package build (50,000 B gzip budget)" within 900 env WASMQTT_SIZE_BUDGET=50000 bash scripts/build-wasm.sh
 check "typescript types" within 180 node_modules/.bin/tsc -p js/tsconfig.json
 check "browser tests" within 900 bash "$this" --step run_browser_tests
+# The Rust API's docs as docs.rs shows them (broken links fail), and the
+# example Rust page built as a Rust web app builds (prints its size).
+check "docs (rust-api)" within 600 env RUSTDOCFLAGS="-D warnings" cargo doc -p wasmqtt --features rust-api --no-deps
+check "example page build" within 600 bash scripts/example-page.sh
 check "js package tests" within 900 bash "$this" --step run_js_tests
 check "dashboard tests" within 900 bash "$this" --step run_dashboard_tests
 check "interop tests" within 900 bash "$this" --step run_interop_tests

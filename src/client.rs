@@ -1,14 +1,11 @@
 //! The `WasmClient` class the JS wrapper builds its `MqttClient` on.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasmqtt_codec::{
-    Auth, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
-};
-use wasmqtt_session::{Session, UsageError};
+use wasmqtt_codec::{Auth, PacketType, Publish, ReasonCode, Subscription, TopicName};
+use wasmqtt_session::Session;
 
 use crate::driver::{with_driver, Driver, Shared};
 use crate::error::{Error, Failure};
@@ -97,20 +94,7 @@ impl WasmClient {
                 payload: payload.into(),
                 ..Publish::default()
             };
-            if let Some(timeout) = timeout {
-                let token = d.session.request(now(), publish, timeout as u64)?;
-                d.commands.await_token(id, token);
-                return Ok(());
-            }
-            let qos = publish.qos;
-            let token = d.session.publish(now(), publish)?;
-            if qos == QoS::AtMostOnce && d.session.is_connected() {
-                // Settled when the bytes reach the socket, for backpressure.
-                d.commands.await_flush(id);
-            } else {
-                d.commands.await_token(id, token);
-            }
-            Ok(())
+            d.publish(id, publish, timeout.map(|t| t as u64))
         });
     }
 
@@ -124,22 +108,14 @@ impl WasmClient {
                 .into_iter()
                 .map(|filter| Subscription { filter, options })
                 .collect();
-            let token = d.session.subscribe(now(), subscriptions, properties)?;
-            d.commands.await_token(id, token);
-            Ok(())
+            d.subscribe(id, subscriptions, properties)
         });
     }
 
     /// Unsubscribes from `list` (an array of strings); resolves with the
     /// reason code of each.
     pub fn unsubscribe(&self, id: u32, list: Array) {
-        self.command(id, |d| {
-            let token = d
-                .session
-                .unsubscribe(now(), filters(&list), Properties::default())?;
-            d.commands.await_token(id, token);
-            Ok(())
-        });
+        self.command(id, |d| d.unsubscribe(id, filters(&list)));
     }
 
     /// Answers an AUTH challenge or starts re-authentication.
@@ -159,55 +135,14 @@ impl WasmClient {
     /// (at once with `force`). Resolves when done.
     pub fn end(&self, id: u32, force: bool, reason_code: u8, properties: Vec<u8>) {
         with_driver(&self.driver, |d| {
-            d.defer = true;
-            // Ending twice is harmless.
-            if d.ended {
-                return d.done(id);
-            }
-            if let Err(e) = Self::end_with(d, id, force, reason_code, properties) {
-                d.reject(id, &e);
-            }
+            d.end(id, force, || {
+                let reason = ReasonCode::from_u8(reason_code)
+                    .filter(|r| r.is_valid_for(PacketType::Disconnect))
+                    .ok_or_else(|| Error::new(Failure::DisconnectReasonCode))?;
+                let properties = options::properties(properties, Some(PacketType::Disconnect))?;
+                Ok((reason, properties))
+            });
         });
-    }
-
-    fn end_with(
-        d: &mut Driver,
-        id: u32,
-        force: bool,
-        reason_code: u8,
-        properties: Vec<u8>,
-    ) -> Result<(), Error> {
-        let reason = ReasonCode::from_u8(reason_code)
-            .filter(|r| r.is_valid_for(PacketType::Disconnect))
-            .ok_or_else(|| Error::new(Failure::DisconnectReasonCode))?;
-        let mut properties = options::properties(properties, Some(PacketType::Disconnect))?;
-        let expiry = properties.session_expiry_interval.take();
-        d.session
-            .check_disconnect(reason, expiry, &properties)
-            .map_err(|e| match e {
-                UsageError::Encode(e) => Error::encode(Failure::EncodeOptions, &e),
-                e => Error::from(e),
-            })?;
-        d.commands.await_end(id);
-        let finish = move |d: &mut Driver<Records>| {
-            // Checked above; should it fail anyway, a plain DISCONNECT
-            // still ends the session.
-            if d.session
-                .disconnect(now(), reason, expiry, properties)
-                .is_err()
-            {
-                let _ =
-                    d.session
-                        .disconnect(now(), ReasonCode::Success, None, Properties::default());
-            }
-            d.mark_ended();
-        };
-        if force {
-            finish(d);
-        } else {
-            d.end_when_idle(Box::new(finish));
-        }
-        Ok(())
     }
 
     /// The current WebSocket opened.
@@ -276,24 +211,11 @@ impl WasmClient {
             if freeze {
                 return d.freeze();
             }
-            d.session.reconnect_now(now());
-            d.on_timer();
+            d.wake();
         });
     }
 
     fn command(&self, id: u32, f: impl FnOnce(&mut Driver) -> Result<(), Error>) {
-        with_driver(&self.driver, |d| {
-            d.defer = true;
-            let result = if d.ended {
-                Err(Error::new(Failure::ClientEnded))
-            } else if d.is_stopped() {
-                Err(Error::new(Failure::Stopped))
-            } else {
-                f(d)
-            };
-            if let Err(e) = result {
-                d.reject(id, &e);
-            }
-        });
+        with_driver(&self.driver, |d| d.command(id, f));
     }
 }

@@ -78,7 +78,20 @@ pub(crate) struct Error {
     detail: u8,
     numbers: [u32; 2],
     /// A URL, a filter, or what a JS call threw.
-    text: String,
+    pub(crate) text: String,
+    /// The session's typed error this one came from, for the Rust API.
+    #[cfg(feature = "rust-api")]
+    pub(crate) source: Option<Source>,
+}
+
+/// A session error kept whole for the Rust API (`crate::api::Error`).
+#[cfg(feature = "rust-api")]
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    Usage(UsageError),
+    Publish(PublishError),
+    Connection(ConnectionError),
+    Encode(EncodeError),
 }
 
 impl Error {
@@ -89,6 +102,22 @@ impl Error {
             detail: 0,
             numbers: [0; 2],
             text: String::new(),
+            #[cfg(feature = "rust-api")]
+            source: None,
+        }
+    }
+
+    /// Which failure this is.
+    #[cfg(feature = "rust-api")]
+    pub(crate) fn failure(&self) -> Failure {
+        self.failure
+    }
+
+    #[cfg(feature = "rust-api")]
+    fn with_source(self, source: Source) -> Self {
+        Self {
+            source: Some(source),
+            ..self
         }
     }
 
@@ -117,10 +146,14 @@ impl Error {
 
     /// A packet the codec refused to encode.
     pub(crate) fn encode(failure: Failure, e: &EncodeError) -> Self {
-        Self {
+        let error = Self {
             detail: encode_detail(e),
             ..Self::new(failure)
-        }
+        };
+        #[cfg(feature = "rust-api")]
+        return error.with_source(Source::Encode(e.clone()));
+        #[cfg(not(feature = "rust-api"))]
+        error
     }
 
     /// The error record `js/bridge.js` turns into an `MqttError`: failure,
@@ -172,6 +205,15 @@ fn encode_detail(e: &EncodeError) -> u8 {
 
 impl From<UsageError> for Error {
     fn from(e: UsageError) -> Self {
+        #[cfg(feature = "rust-api")]
+        return Self::usage(e.clone()).with_source(Source::Usage(e));
+        #[cfg(not(feature = "rust-api"))]
+        Self::usage(e)
+    }
+}
+
+impl Error {
+    fn usage(e: UsageError) -> Self {
         let failure = match e {
             UsageError::InvalidTopic(t) => return Self::topic(Failure::InvalidTopic, t),
             UsageError::InvalidFilter(t) => return Self::topic(Failure::InvalidFilter, t),
@@ -229,6 +271,15 @@ fn protocol(e: &ProtocolError) -> Error {
 
 impl From<&ConnectionError> for Error {
     fn from(e: &ConnectionError) -> Self {
+        #[cfg(feature = "rust-api")]
+        return Self::connection(e).with_source(Source::Connection(e.clone()));
+        #[cfg(not(feature = "rust-api"))]
+        Self::connection(e)
+    }
+}
+
+impl Error {
+    fn connection(e: &ConnectionError) -> Self {
         let mut error = match e {
             ConnectionError::Refused { .. } => Self::new(Failure::Refused),
             ConnectionError::ServerDisconnected { .. } => Self::new(Failure::ServerDisconnected),
@@ -245,6 +296,15 @@ impl From<&ConnectionError> for Error {
 
 impl From<PublishError> for Error {
     fn from(e: PublishError) -> Self {
+        #[cfg(feature = "rust-api")]
+        return Self::publish(e.clone()).with_source(Source::Publish(e));
+        #[cfg(not(feature = "rust-api"))]
+        Self::publish(e)
+    }
+}
+
+impl Error {
+    fn publish(e: PublishError) -> Self {
         match e {
             PublishError::Rejected { reason_code, .. } => Self {
                 reason_code: Some(u8::from(reason_code)),

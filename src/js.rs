@@ -17,7 +17,13 @@ pub(crate) type Callback = Closure<dyn FnMut(JsValue)>;
 // `setTimeout`/`clearTimeout` that keep their deadlines in a hidden page.
 // Ids are numbers (u32 here: in the glue, every call converts one, so it
 // never hands the wasm the whole module to import from).
-#[wasm_bindgen(raw_module = "../js/timers.js")]
+// The npm build imports them from the package's own file; a Rust app
+// (feature `rust-api`) gets the file as a wasm-bindgen snippet.
+#[cfg_attr(
+    not(feature = "rust-api"),
+    wasm_bindgen(raw_module = "../js/timers.js")
+)]
+#[cfg_attr(feature = "rust-api", wasm_bindgen(module = "/js/timers.js"))]
 extern "C" {
     #[wasm_bindgen(js_name = setTimer)]
     fn set_timeout(handler: &Callback, ms: u32) -> u32;
