@@ -36,6 +36,7 @@ mod packet_ids;
 mod request;
 mod server;
 mod session;
+mod store;
 mod subscriptions;
 
 pub use backoff::{Backoff, Rng};
@@ -45,6 +46,7 @@ pub use metrics::Metrics;
 pub use options::Options;
 pub use server::ServerLimits;
 pub use session::Session;
+pub use store::{RestoreError, Restored, FORMAT, INBOUND};
 pub use subscriptions::SubscriptionEntry;
 pub use wasmqtt_codec as codec;
 

@@ -238,8 +238,29 @@ impl Session {
                 limit: self.options.queue_limit,
             });
         }
+        let journal = match &item {
+            Queued::Publish { token, publish, .. }
+                if publish.qos != QoS::AtMostOnce && self.journal.is_some() =>
+            {
+                Some(*token)
+            }
+            _ => None,
+        };
         self.queue.push_back(item);
         self.pump(now);
+        // Still waiting (offline, or for send quota): the store keeps it.
+        if let (
+            Some(token),
+            Some(Queued::Publish {
+                token: t, publish, ..
+            }),
+        ) = (journal, self.queue.back())
+        {
+            if *t == token {
+                let publish = publish.clone();
+                self.journal_queued(token, &publish);
+            }
+        }
         Ok(())
     }
 
@@ -310,7 +331,8 @@ impl Session {
                 self.transmit_publish(now, &publish);
                 self.metrics.messages_out += 1;
                 match id {
-                    None => self.finish(token, Ok(ReasonCode::Success)),
+                    // Never stored, so settled without `finish`.
+                    None => self.settle(token, Ok(ReasonCode::Success)),
                     Some(pid) => {
                         let stage = if publish.qos == QoS::AtLeastOnce {
                             Stage::PubAck
@@ -327,6 +349,7 @@ impl Session {
                                 sent_at: now,
                             },
                         );
+                        self.journal_in_flight(pid.get());
                     }
                 }
             }
@@ -404,7 +427,14 @@ impl Session {
         }
     }
 
+    /// Settles a QoS 1/2 publish for good: the store forgets it too.
     pub(crate) fn finish(&mut self, token: Token, result: Result<ReasonCode, PublishError>) {
+        self.journal_done(token);
+        self.settle(token, result);
+    }
+
+    /// Reports a publish's outcome (or its request's, when it fails).
+    fn settle(&mut self, token: Token, result: Result<ReasonCode, PublishError>) {
         if let Some(event) = self.requests.publish_outcome(token, result) {
             self.events.push_back(event);
         }
@@ -414,8 +444,10 @@ impl Session {
     pub(crate) fn expire_queued(&mut self, now: Millis) {
         // Reported as found (what `finish` does), without a list of tokens.
         let (events, requests) = (&mut self.events, &mut self.requests);
+        let journal = &mut self.journal;
         self.queue.retain(|q| match (q, q.expires_at()) {
             (Queued::Publish { token, .. }, Some(at)) if now >= at => {
+                crate::store::forget(journal, *token);
                 // `push_back`: `extend` brings in VecDeque's iterator code.
                 if let Some(e) = requests.publish_outcome(*token, Err(PublishError::Expired)) {
                     events.push_back(e);
@@ -445,7 +477,7 @@ impl Session {
     /// original order after the server resumed our session [MQTT-4.4.0-1].
     pub(crate) fn resend_in_flight(&mut self, now: Millis) {
         for id in self.inflight_order() {
-            let Some(f) = self.inflight.get_mut(id) else {
+            let Some(f) = self.inflight.get(id) else {
                 continue;
             };
             match f.stage {
@@ -456,9 +488,10 @@ impl Session {
                     }
                 }
                 Stage::PubAck | Stage::PubRec => {
-                    // [MQTT-3.3.1-1]: DUP on a re-delivery.
-                    f.publish.dup = true;
-                    let publish = f.publish.clone();
+                    // [MQTT-3.3.1-1]: DUP on a re-delivery (only on the
+                    // wire: what is kept, and stored, is the first send).
+                    let mut publish = f.publish.clone();
+                    publish.dup = true;
                     self.transmit_publish(now, &publish);
                 }
             }
@@ -466,7 +499,7 @@ impl Session {
     }
 
     /// The ids of our publishes in flight, in the order they were first sent.
-    fn inflight_order(&self) -> Vec<u16> {
+    pub(crate) fn inflight_order(&self) -> Vec<u16> {
         let mut order: Vec<(u64, u16)> = Vec::with_capacity(self.inflight.len());
         self.inflight.for_each(|id, f| order.push((f.seq, id)));
         order.sort_unstable_by_key(|&(seq, _)| seq);
@@ -515,6 +548,7 @@ impl Session {
                     let mut publish = f.publish;
                     publish.dup = false;
                     publish.packet_id = None;
+                    self.journal_queued(f.token, &publish);
                     front.push(Queued::Publish {
                         token: f.token,
                         publish,
