@@ -136,8 +136,9 @@ const K_AUTH = 10;
 const K_DISCONNECT = 11;
 const K_RECONNECTING = 12;
 const K_RECONNECT = 13;
+const K_STORE = 14;
 // Then `close`, `offline` and `end` (EVENTS, from K_CLOSE on).
-const K_CLOSE = 14;
+const K_CLOSE = 15;
 const F_QOS = 3;
 const F_RETAIN = 4;
 const F_DUP = 8;
@@ -242,7 +243,7 @@ const METRICS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'messagesIn',
 /**
  * One wasm client and its promises. `hooks`: `emit(name, arg)`,
  * `message(topic, payload, packet, filters)`, `MqttError` (class), `url`
- * and optionally `credentials` and `WebSocket` (class).
+ * and optionally `credentials`, `WebSocket` (class) and `store(journal)`.
  */
 export class Connection {
   #inner = null;
@@ -316,6 +317,9 @@ export class Connection {
     METRICS.forEach((k, i) => { if (!Number.isNaN(m[i])) o[k] = m[i]; });
     return o;
   }
+
+  /** What a store kept, before the socket opens: see `restore` in src/client.rs. */
+  restore(records) { return this.#inner.restore(records); }
 
   /** After the tab or the network comes back; with `freeze`, before the page is frozen. */
   wake(freeze) { this.#inner?.wake(!!freeze); }
@@ -427,6 +431,8 @@ export class Connection {
         case K_DISCONNECT: todo.push(EMIT, 'disconnect', { reasonCode: r.u8(), ...r.properties() }); break;
         case K_RECONNECTING: todo.push(EMIT, 'reconnecting', { attempt: r.u32(), delay: r.f64() }); break;
         case K_RECONNECT: todo.push(EMIT, 'reconnect', r.u32()); break;
+        // The session journal: to the store at once, before user code runs.
+        case K_STORE: this.#hooks.store(r.bytes()); break;
         default: todo.push(EMIT, EVENTS[kind - K_CLOSE], undefined);
       }
     }

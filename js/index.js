@@ -102,6 +102,9 @@ export class MqttClient {
     } catch (e) {
       optionsError = e;
     }
+    // A store (`wasmqtt/store`) reads what it kept before the client
+    // starts; it gives nothing back when it cannot be used.
+    const store = options?.store;
     this.#conn = new Connection({
       emit: (name, a) => (a === undefined ? this.emit(name) : this.emit(name, a)),
       message: (topic, payload, packet, filters) => this.#dispatch(topic, payload, packet, filters),
@@ -109,10 +112,14 @@ export class MqttClient {
       url: String(url),
       credentials: options?.credentials,
       WebSocket: options?.WebSocket,
+      store: (journal) => store.write(journal),
     });
     this.#ready = optionsError ? Promise.reject(optionsError) : init().then(
-      () => {
+      () => store?.open(this, options, MqttError),
+    ).then(
+      (records) => {
         this.#conn.start((...hooks) => new WasmClient(String(url), ...args, ...hooks));
+        if (records) store.restored(this.#conn.restore(records));
         this.#watchEnvironment();
       },
       (e) => { throw asMqttError(e, 'INIT_FAILED', 'cannot load the wasm module'); },

@@ -182,6 +182,8 @@ export function connectArgs(url, options) {
     queue: object,
     autoTopicAlias: BOOL,
     credentials: FN,
+    // From `wasmqtt/store`, which checks the rest of the options itself.
+    store: (v, f) => (typeof v?.open === 'function' ? v : fail(f, 'must be a store from wasmqtt/store')),
     // A class with the browser WebSocket's API (Node 20: `ws`'s WebSocket).
     WebSocket: FN,
     // For tests: fixed reconnect jitter, a fraction from 0 to 1.

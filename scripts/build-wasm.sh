@@ -48,6 +48,10 @@ cp js/node.js pkg/node.js
 # terser's second compress pass takes another ~3 % off what esbuild left.
 node_modules/.bin/terser pkg/index.js --module --compress passes=2 --mangle \
     --output pkg/index.js
+# The session store (`wasmqtt/store`): its own module, loaded only by
+# pages that import it; it talks to the client through the options.
+node_modules/.bin/esbuild js/store/index.js --bundle --minify --format=esm --log-level=warning \
+    --outfile=pkg/store.js
 # The timer worker, fetched next to pkg/index.js only while a page is hidden.
 node_modules/.bin/esbuild js/timer-worker.js --minify --format=esm --log-level=warning \
     --outfile=pkg/timer-worker.js
@@ -60,6 +64,8 @@ done
 printf '%-24s %26d gzip -9\n' "total" "$total"
 printf '%-24s %8d bytes raw %8d gzip -9 (only in hidden pages; not in the total)\n' \
     pkg/timer-worker.js "$(wc -c < pkg/timer-worker.js)" "$(gzip -9c pkg/timer-worker.js | wc -c)"
+printf '%-24s %8d bytes raw %8d gzip -9 (only in pages that import wasmqtt/store; not in the total)\n' \
+    pkg/store.js "$(wc -c < pkg/store.js)" "$(gzip -9c pkg/store.js | wc -c)"
 # The size budget (bytes, gzip -9 of what a page loads), when one is given.
 if [[ -n ${WASMQTT_SIZE_BUDGET:-} ]] && ((total > WASMQTT_SIZE_BUDGET)); then
     echo "build-wasm: $total bytes gzip is over the budget of $WASMQTT_SIZE_BUDGET" >&2

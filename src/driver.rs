@@ -183,6 +183,10 @@ impl<O: Output + 'static> Driver<O> {
                 break;
             }
         }
+        let mut journal = Vec::new();
+        if self.session.poll_journal(&mut journal) {
+            self.out.kind(Kind::Store).bytes(&journal);
+        }
         self.arm_timer();
     }
 

@@ -26,13 +26,16 @@
 //! (every key from `key` on). The store applies them in order, in one
 //! transaction per batch; it never needs to understand a value.
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use wasmqtt_codec::{
     Decoder, Packet, PacketId, ProtocolVersion, PubRec, PubRel, Publish, QoS, MAX_PACKET_SIZE,
 };
 
 use crate::event::Token;
+use crate::id_map::IdMap;
 use crate::outbound::{InFlight, Queued, Stage};
+use crate::packet_ids::{IdSet, PacketIds};
 use crate::session::{Session, State};
 use crate::Millis;
 
@@ -139,7 +142,13 @@ impl Session {
             return Err(RestoreError::Started);
         }
         let version = self.options.protocol_version;
-        let mut restored = Self::new(self.options.clone());
+        let mut restored = Kept {
+            queue: VecDeque::new(),
+            inflight: IdMap::default(),
+            ids: PacketIds::new(),
+            inbound_qos2: IdSet::default(),
+            next_seq: 0,
+        };
         let mut counts = Restored::default();
         let mut next_token = self.next_token_value();
         let mut decoder = Decoder::new(version, MAX_PACKET_SIZE);
@@ -165,7 +174,7 @@ impl Session {
                         Stage::PubRec
                     };
                     let id = publish.packet_id.ok_or(RestoreError::Corrupt)?;
-                    restored.restore_in_flight(token, id, publish, stage, now)?;
+                    restored.in_flight(token, id, publish, stage, now)?;
                     counts.in_flight += 1;
                 }
                 (RELEASED, Packet::PubRel(rel)) if key < INBOUND => {
@@ -176,7 +185,7 @@ impl Session {
                         ..Publish::default()
                     };
                     let id = rel.packet_id;
-                    restored.restore_in_flight(token, id, publish, Stage::PubComp, now)?;
+                    restored.in_flight(token, id, publish, Stage::PubComp, now)?;
                     counts.in_flight += 1;
                 }
                 (RECEIVED, Packet::PubRec(rec))
@@ -205,32 +214,6 @@ impl Session {
         self.connected_once = counts.in_flight + counts.inbound > 0;
         self.keep_journal();
         Ok(counts)
-    }
-
-    fn restore_in_flight(
-        &mut self,
-        token: Token,
-        id: PacketId,
-        publish: Publish,
-        stage: Stage,
-        now: Millis,
-    ) -> Result<(), RestoreError> {
-        if !self.ids.mark(id) {
-            return Err(RestoreError::Corrupt);
-        }
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.inflight.insert(
-            id.get(),
-            InFlight {
-                token,
-                seq,
-                publish,
-                stage,
-                sent_at: now,
-            },
-        );
-        Ok(())
     }
 
     // ----- journal writers, called where the state changes -----
@@ -273,6 +256,43 @@ impl Session {
         if let Some(j) = &mut self.journal {
             op(j, DELETE_FROM, INBOUND);
         }
+    }
+}
+
+/// What a restore builds before it takes it over, all checked.
+struct Kept {
+    queue: VecDeque<Queued>,
+    inflight: IdMap<InFlight>,
+    ids: PacketIds,
+    inbound_qos2: IdSet,
+    next_seq: u64,
+}
+
+impl Kept {
+    fn in_flight(
+        &mut self,
+        token: Token,
+        id: PacketId,
+        publish: Publish,
+        stage: Stage,
+        now: Millis,
+    ) -> Result<(), RestoreError> {
+        if !self.ids.mark(id) {
+            return Err(RestoreError::Corrupt);
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.inflight.insert(
+            id.get(),
+            InFlight {
+                token,
+                seq,
+                publish,
+                stage,
+                sent_at: now,
+            },
+        );
+        Ok(())
     }
 }
 
