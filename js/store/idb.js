@@ -43,7 +43,7 @@ export function idbBackend(name, durability) {
     write(ops) {
       const tx = db.transaction(RECORDS, 'readwrite', { durability });
       const records = tx.objectStore(RECORDS);
-      for (const [op, key, value] of ops) {
+      for (const [op, , key, value] of ops) {
         if (op === PUT) records.put(value, [id, key.buffer]);
         else if (op === DELETE_FROM) records.delete(range(key));
         else records.delete([id, key.buffer]);

@@ -2,7 +2,7 @@
 // `connect(url, { clientId, clean: false, properties: { sessionExpiryInterval },
 // store: indexedDBStore() })`. The session (wasm) writes a journal of its
 // resumable state; this module only moves those bytes to and from storage.
-import { coalesce, operations, records, DELETE_FROM } from './journal.js';
+import { coalesce, keyName, operations, records, DELETE_FROM } from './journal.js';
 import { idbBackend } from './idb.js';
 import { memoryBackend } from './memory.js';
 
@@ -38,6 +38,8 @@ function store(backend, { lockTimeout = 5000 } = {}) {
   let writing = null;
   let broken = false;
   let release;
+  /** Key names the store holds, or is writing. */
+  const stored = new Set();
 
   const fail = (e, code, what) => {
     const error = new Err(`${what}: ${e?.message ?? e}`, code);
@@ -49,14 +51,14 @@ function store(backend, { lockTimeout = 5000 } = {}) {
   const flushNow = async () => {
     while (writing) await writing;
     if (!pending.length || broken) return;
-    const ops = coalesce(pending);
+    const ops = coalesce(pending, stored);
     pending = [];
     writing = backend.write(ops).catch(async (e) => {
       // A lost batch would leave stale records that a reload would
       // resume: forget this client's records and go on from memory.
       broken = true;
       fail(e, 'STORE_FAILED', 'cannot write the session store; the session continues in memory only');
-      await backend.write([[DELETE_FROM, new Uint8Array(8)]]).catch(() => {});
+      await backend.write([[DELETE_FROM, keyName(new Uint8Array(8)), new Uint8Array(8)]]).catch(() => {});
     }).finally(() => { writing = null; });
     await writing;
   };
@@ -86,7 +88,9 @@ function store(backend, { lockTimeout = 5000 } = {}) {
       }
       try {
         await backend.open(options.clientId);
-        return records(await backend.read());
+        const kept = await backend.read();
+        for (const [key] of kept) stored.add(keyName(key));
+        return records(kept);
       } catch (e) {
         broken = true;
         release?.();

@@ -7,7 +7,10 @@ export const DELETE = 2;
 /** Every key from this one on. */
 export const DELETE_FROM = 3;
 
-/** The operations of a journal, in order: [op, key (Uint8Array), value?]. */
+/** A key as a short string, for maps: 8 chars, in the same order as the bytes. */
+export const keyName = (key) => String.fromCharCode(...key);
+
+/** The operations of a journal, in order: [op, key name, key bytes, value?]. */
 export function* operations(journal) {
   const view = new DataView(journal.buffer, journal.byteOffset, journal.byteLength);
   let i = 0;
@@ -17,10 +20,11 @@ export function* operations(journal) {
     i += 9;
     if (op === PUT) {
       const len = view.getUint32(i, true);
-      yield [op, key, journal.slice(i + 4, i + 4 + len)];
+      // A copy: storing a view would store the whole batch's buffer.
+      yield [op, keyName(key), key, journal.slice(i + 4, i + 4 + len)];
       i += 4 + len;
     } else {
-      yield [op, key];
+      yield [op, keyName(key), key];
     }
   }
 }
@@ -42,9 +46,29 @@ export function records(entries) {
   return out;
 }
 
-/** The last operation on each key, in journal order: what a batch must write. */
-export function coalesce(ops) {
+/**
+ * What a batch must write: the last operation on each key, in journal
+ * order, without deletes of keys the store does not hold. `stored` (key
+ * names in the store, or being written) is kept up to date: a message
+ * acknowledged before its record was written costs no write at all.
+ */
+export function coalesce(ops, stored) {
   const last = new Map();
-  ops.forEach(([op, key], i) => { if (op !== DELETE_FROM) last.set(String(key), i); });
-  return ops.filter(([op, key], i) => op === DELETE_FROM || last.get(String(key)) === i);
+  ops.forEach(([op, name], i) => { if (op !== DELETE_FROM) last.set(name, i); });
+  const out = [];
+  ops.forEach((o, i) => {
+    const [op, name] = o;
+    if (op === DELETE_FROM) {
+      for (const k of stored) if (k >= name) stored.delete(k);
+      out.push(o);
+    } else if (last.get(name) === i) {
+      if (op === PUT) {
+        stored.add(name);
+        out.push(o);
+      } else if (stored.delete(name)) {
+        out.push(o);
+      }
+    }
+  });
+  return out;
 }

@@ -16,7 +16,7 @@ export function memoryBackend(map) {
         .map(([k, v]) => [Uint8Array.from(k.match(/../g), (h) => parseInt(h, 16)), v]);
     },
     async write(ops) {
-      for (const [op, key, value] of ops) {
+      for (const [op, , key, value] of ops) {
         const k = hex(key);
         if (op === PUT) records.set(k, value);
         else if (op === DELETE_FROM) for (const other of [...records.keys()]) { if (other >= k) records.delete(other); }
