@@ -201,3 +201,89 @@ for (const [name, url] of BROKERS) {
     }
   });
 }
+
+describe('session store, options, tabs and failures', () => {
+  const url = env.broker;
+
+  test('options that cannot resume a session are INVALID_OPTIONS', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await storePage(context);
+      const messages = await page.evaluate(async (u) => {
+        const { connect } = window.wasmqtt;
+        const { indexedDBStore } = window.store;
+        const bad = [
+          { clean: false, properties: { sessionExpiryInterval: 60 } },
+          { clientId: 'x', properties: { sessionExpiryInterval: 60 } },
+          { clientId: 'x', clean: false },
+          { clientId: 'x', clean: false, properties: { sessionExpiryInterval: 0 } },
+        ];
+        const out = [];
+        for (const options of bad) {
+          const client = connect(u, { ...options, store: indexedDBStore({ name: 'options-test' }) });
+          const e = await window.h.next(client, 'error');
+          out.push(`${e.code}: ${e.message}`);
+          out.push(await client.publish('t', 'x', { qos: 1 }).then(() => 'published', (x) => x.code));
+        }
+        return out;
+      }, url);
+      assert.deepEqual(messages.filter((m, i) => i % 2 === 1), Array(4).fill('INVALID_OPTIONS'));
+      const errors = messages.filter((m, i) => i % 2 === 0);
+      assert.match(errors[0], /^INVALID_OPTIONS: .*clientId/);
+      assert.match(errors[1], /^INVALID_OPTIONS: .*clean: false/);
+      assert.match(errors[2], /^INVALID_OPTIONS: .*sessionExpiryInterval/);
+      assert.match(errors[3], /^INVALID_OPTIONS: .*sessionExpiryInterval/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a second tab with the same client id and store gets STORE_LOCKED until the first ends', async () => {
+    const context = await browser.newContext();
+    try {
+      const clientId = unique('tabs');
+      const first = await storePage(context);
+      const second = await storePage(context);
+      await open(first, url, clientId);
+      const tryOpen = (page) => page.evaluate(async ([u, id]) => {
+        const client = window.wasmqtt.connect(u, {
+          clientId: id,
+          clean: false,
+          properties: { sessionExpiryInterval: 60 },
+          store: window.store.indexedDBStore({ name: 'store-test', lockTimeout: 300 }),
+        });
+        const got = await Promise.race([window.h.next(client, 'error').then((e) => e.code),
+          window.h.next(client, 'connect').then(() => 'connected')]);
+        await client.end();
+        return got;
+      }, [url, clientId]);
+      assert.equal(await tryOpen(second), 'STORE_LOCKED');
+      await first.evaluate(() => window.page.state.client.end());
+      assert.equal(await tryOpen(second), 'connected');
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('without IndexedDB: STORE_UNAVAILABLE, and the client works from memory', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await storePage(context);
+      const r = await page.evaluate(async ([u, id]) => {
+        Object.defineProperty(window, 'indexedDB', { value: undefined });
+        const { page: p } = window;
+        await p.open(u, id);
+        const acked = await p.state.client.publish('test/store/memory', 'x', { qos: 1 });
+        await p.state.client.end();
+        return { errors: p.state.errors, restored: p.state.restored, acked };
+      }, [url, unique('noidb')]);
+      assert.equal(r.errors.length, 1);
+      assert.match(r.errors[0], /^STORE_UNAVAILABLE: /);
+      assert.equal(r.restored, null);
+      // Success, or No matching subscribers (0x10).
+      assert.ok(r.acked === 0 || r.acked === 0x10, String(r.acked));
+    } finally {
+      await context.close();
+    }
+  });
+});
