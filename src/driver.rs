@@ -185,7 +185,7 @@ impl<O: Output + 'static> Driver<O> {
         }
         let mut journal = Vec::new();
         if self.session.poll_journal(&mut journal) {
-            self.out.kind(Kind::Store).bytes(&journal);
+            self.output.journal(&journal);
         }
         self.arm_timer();
     }

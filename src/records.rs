@@ -221,4 +221,8 @@ impl Output for Records {
     fn ended(&mut self) {
         self.out.kind(Kind::End);
     }
+
+    fn journal(&mut self, journal: &[u8]) {
+        self.out.kind(Kind::Store).bytes(journal);
+    }
 }
