@@ -10,12 +10,15 @@ let store = null;
 export async function open(url, clientId, onMessage, params) {
   lib ??= await import(params.entry);
   store ??= await import(params.entry.replace(/[^/]*$/, 'store.js'));
+  const protocolVersion = params.protocol ?? 5;
   const client = await lib.connectAsync(url, {
     clientId,
     keepalive: 60,
     reconnect: false,
+    protocolVersion,
     clean: false,
-    properties: { sessionExpiryInterval: 60 },
+    // MQTT 3.1.1 sessions have no expiry to set.
+    ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 60 } } : {}),
     store: store.indexedDBStore({ name: `bench-${clientId}` }),
   });
   client.on('message', (topic, payload) => onMessage(payload.length));
