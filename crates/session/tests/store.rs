@@ -182,3 +182,29 @@ fn restore_comes_before_the_first_connect() {
         Err(RestoreError::Started)
     );
 }
+
+proptest::proptest! {
+    /// Whatever a store hands back (another program's data, a torn
+    /// write), restore answers with a typed error or a session, never a
+    /// panic; and a refused restore leaves nothing behind.
+    #[test]
+    fn any_bytes_restore_or_are_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let mut peer = Peer::new(options());
+        if peer.session.restore(0, &bytes).is_err() {
+            proptest::prop_assert_eq!(peer.session.metrics().in_flight, 0);
+            proptest::prop_assert_eq!(peer.session.metrics().queued, 0);
+        }
+    }
+
+    /// Any valid snapshot with one byte changed.
+    #[test]
+    fn a_damaged_snapshot_never_panics(at in 0usize..400, byte in proptest::prelude::any::<u8>()) {
+        let mut snapshot = first_page().session.snapshot();
+        let len = snapshot.len();
+        snapshot[at % len] = byte;
+        let mut peer = Peer::new(options());
+        let _ = peer.session.restore(0, &snapshot);
+        peer.connect_with(session_present());
+        let _ = peer.sent();
+    }
+}
