@@ -4,6 +4,11 @@
 
 const text = new TextDecoder();
 
+// Whether this build carries the session store (`wasmqtt/store`): its
+// bundle is built with `--define:globalThis.WASMQTT_STORE=true`, the core
+// one with `false`, which drops the store's code (scripts/build-wasm.sh).
+const STORE = globalThis.WASMQTT_STORE === true;
+
 // MQTT 5.0 properties by identifier (section 2.2.2.2): name and type.
 // b byte, f flag (boolean), s two-byte and l four-byte integer, t string,
 // d binary; v (Variable Byte Integer, a list) and p (string pair, an
@@ -243,7 +248,8 @@ const METRICS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'messagesIn',
 /**
  * One wasm client and its promises. `hooks`: `emit(name, arg)`,
  * `message(topic, payload, packet, filters)`, `MqttError` (class), `url`
- * and optionally `credentials`, `WebSocket` (class) and `store(journal)`.
+ * and optionally `credentials`, `WebSocket` (class) and `store`
+ * (`wasmqtt/store` only: `started(wasm)`, `write(journal)`).
  */
 export class Connection {
   #inner = null;
@@ -302,6 +308,8 @@ export class Connection {
     } catch (e) {
       throw e instanceof Uint8Array ? this.#error(new Reader().at(e)) : e;
     }
+    // What the store kept goes into the session before its socket opens.
+    if (STORE) this.#hooks.store?.started(this.#inner);
   }
 
   get connected() { return this.#inner?.connected ?? false; }
@@ -317,9 +325,6 @@ export class Connection {
     METRICS.forEach((k, i) => { if (!Number.isNaN(m[i])) o[k] = m[i]; });
     return o;
   }
-
-  /** What a store kept, before the socket opens: see `restore` in src/client.rs. */
-  restore(records) { return this.#inner.restore(records); }
 
   /** After the tab or the network comes back; with `freeze`, before the page is frozen. */
   wake(freeze) { this.#inner?.wake(!!freeze); }
@@ -431,9 +436,11 @@ export class Connection {
         case K_DISCONNECT: todo.push(EMIT, 'disconnect', { reasonCode: r.u8(), ...r.properties() }); break;
         case K_RECONNECTING: todo.push(EMIT, 'reconnecting', { attempt: r.u32(), delay: r.f64() }); break;
         case K_RECONNECT: todo.push(EMIT, 'reconnect', r.u32()); break;
-        // The session journal: to the store at once, before user code runs.
-        case K_STORE: this.#hooks.store(r.bytes()); break;
-        default: todo.push(EMIT, EVENTS[kind - K_CLOSE], undefined);
+        default:
+          // The session journal (`wasmqtt/store` only: the core wasm writes
+          // none): to the store at once, before user code runs.
+          if (STORE && kind === K_STORE) this.#hooks.store.write(r.bytes());
+          else todo.push(EMIT, EVENTS[kind - K_CLOSE], undefined);
       }
     }
     const { emit, message } = this.#hooks;

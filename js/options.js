@@ -2,6 +2,11 @@
 // the field by its path (`will.qos`); the wasm gets already-valid values,
 // with MQTT 5.0 properties in their wire form.
 
+// Whether this build carries the session store (`wasmqtt/store`): its
+// bundle is built with `--define:globalThis.WASMQTT_STORE=true`, the core
+// one with `false`, which drops the store's code (scripts/build-wasm.sh).
+const STORE = globalThis.WASMQTT_STORE === true;
+
 /** Every failure: `code` is stable, `reasonCode` is the MQTT reason code if any. */
 export class MqttError extends Error {
   constructor(message, code, reasonCode) {
@@ -182,8 +187,9 @@ export function connectArgs(url, options) {
     queue: object,
     autoTopicAlias: BOOL,
     credentials: FN,
-    // From `wasmqtt/store`, which checks the rest of the options itself.
-    store: (v, f) => (typeof v?.open === 'function' ? v : fail(f, 'must be a store from wasmqtt/store')),
+    // `wasmqtt/store` only, which checks the rest of the options itself;
+    // the core entry calls it an unknown option.
+    ...(STORE && { store: (v, f) => (typeof v?.open === 'function' ? v : fail(f, 'must be a store from wasmqtt/store')) }),
     // A class with the browser WebSocket's API (Node 20: `ws`'s WebSocket).
     WebSocket: FN,
     // For tests: fixed reconnect jitter, a fraction from 0 to 1.

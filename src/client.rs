@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasmqtt_codec::{
     Auth, PacketType, Properties, Publish, QoS, ReasonCode, Subscription, TopicName,
 };
-use wasmqtt_session::{RestoreError, Session, UsageError};
+use wasmqtt_session::{Session, UsageError};
 
 use crate::driver::{with_driver, Driver, Shared};
 use crate::error::{Error, Failure};
@@ -23,7 +23,7 @@ use crate::transport::Hooks;
 /// from JS and settle through the records of `events.rs`.
 #[wasm_bindgen]
 pub struct WasmClient {
-    driver: Shared,
+    pub(crate) driver: Shared,
 }
 
 /// The filters of a JS array of strings (`filterList` in `js/index.js`
@@ -279,20 +279,6 @@ impl WasmClient {
             d.session.reconnect_now(now());
             d.on_timer();
         });
-    }
-
-    /// Brings back what a store kept, before the socket opens (see
-    /// `wasmqtt_session::Session::restore`): `[0, in flight, queued,
-    /// inbound]`, or `[1, version]` for another format version, `[2]` for
-    /// records that are not a session's, `[3]` when too late. Only then
-    /// is the journal written, as `Kind::Store` records.
-    pub fn restore(&self, records: &[u8]) -> Vec<u32> {
-        with_driver(&self.driver, |d| match d.session.restore(now(), records) {
-            Ok(r) => [0, r.in_flight as u32, r.queued as u32, r.inbound as u32].into(),
-            Err(RestoreError::Version(v)) => [1, v.into()].into(),
-            Err(RestoreError::Corrupt) => [2].into(),
-            Err(_) => [3].into(),
-        })
     }
 
     fn command(&self, id: u32, f: impl FnOnce(&mut Driver) -> Result<(), Error>) {

@@ -183,10 +183,8 @@ impl<O: Output + 'static> Driver<O> {
                 break;
             }
         }
-        let mut journal = Vec::new();
-        if self.session.poll_journal(&mut journal) {
-            self.output.journal(&journal);
-        }
+        #[cfg(feature = "store")]
+        self.write_journal();
         self.arm_timer();
     }
 

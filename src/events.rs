@@ -38,6 +38,7 @@ pub(crate) enum Kind {
     Reconnect = 13,
     /// Bytes of the session's journal: the store entry point writes them
     /// (`js/store/`); only sent once a store restored the session.
+    #[cfg(feature = "store")]
     Store = 14,
     Close = 15,
     Offline = 16,

@@ -24,6 +24,8 @@ mod output;
 mod records;
 mod settle;
 mod socket;
+#[cfg(feature = "store")]
+mod store;
 mod transport;
 
 pub use client::WasmClient;

@@ -46,5 +46,6 @@ pub(crate) trait Output {
     fn ended(&mut self);
     /// The session's journal since the last turn, for a store (only once
     /// one restored the session).
+    #[cfg(feature = "store")]
     fn journal(&mut self, journal: &[u8]);
 }

@@ -222,6 +222,7 @@ impl Output for Records {
         self.out.kind(Kind::End);
     }
 
+    #[cfg(feature = "store")]
     fn journal(&mut self, journal: &[u8]) {
         self.out.kind(Kind::Store).bytes(journal);
     }

@@ -38,6 +38,8 @@ function store(backend, { lockTimeout = 5000 } = {}) {
   let writing = null;
   let broken = false;
   let release;
+  /** What was kept, until the client's wasm starts. */
+  let kept;
   /** Key names the store holds, or is writing. */
   const stored = new Set();
 
@@ -64,7 +66,7 @@ function store(backend, { lockTimeout = 5000 } = {}) {
   };
 
   return {
-    /** Called by the client before it starts: the kept records, or `undefined` to run from memory. */
+    /** Called by the client before it starts: reads what was kept (nothing if the store cannot be used). */
     async open(c, options, MqttError) {
       client = c;
       Err = MqttError;
@@ -88,19 +90,24 @@ function store(backend, { lockTimeout = 5000 } = {}) {
       }
       try {
         await backend.open(options.clientId);
-        const kept = await backend.read();
-        for (const [key] of kept) stored.add(keyName(key));
-        return records(kept);
+        const read = await backend.read();
+        for (const [key] of read) stored.add(keyName(key));
+        kept = records(read);
       } catch (e) {
         broken = true;
         release?.();
         fail(e, 'STORE_UNAVAILABLE', 'cannot open the session store; the session is kept in memory only');
-        return undefined;
       }
     },
 
-    /** The client's answer to the records: emits `restored`, or an error when they were refused. */
-    restored([status, inFlight, queued, inbound]) {
+    /**
+     * The client's wasm started (its socket not open yet): restores what
+     * was kept; emits `restored`, or an error when the records were refused.
+     */
+    started(wasm) {
+      if (!kept) return;
+      const [status, inFlight, queued, inbound] = wasm.restore(kept);
+      kept = undefined;
       if (status === 0) {
         client.emit('restored', { inFlight, queued, inbound });
         return;

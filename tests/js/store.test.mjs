@@ -210,8 +210,7 @@ describe('session store, options, tabs and failures', () => {
     try {
       const page = await storePage(context);
       const messages = await page.evaluate(async (u) => {
-        const { connect } = window.wasmqtt;
-        const { indexedDBStore } = window.store;
+        const { connect, indexedDBStore } = window.store;
         const bad = [
           { clean: false, properties: { sessionExpiryInterval: 60 } },
           { clientId: 'x', properties: { sessionExpiryInterval: 60 } },
@@ -246,7 +245,7 @@ describe('session store, options, tabs and failures', () => {
       const second = await storePage(context);
       await open(first, url, clientId);
       const tryOpen = (page) => page.evaluate(async ([u, id]) => {
-        const client = window.wasmqtt.connect(u, {
+        const client = window.store.connect(u, {
           clientId: id,
           clean: false,
           properties: { sessionExpiryInterval: 60 },
@@ -282,6 +281,30 @@ describe('session store, options, tabs and failures', () => {
       assert.equal(r.restored, null);
       // Success, or No matching subscribers (0x10).
       assert.ok(r.acked === 0 || r.acked === 0x10, String(r.acked));
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the core entry has none of the store: `store` is an unknown option there', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await storePage(context);
+      const r = await page.evaluate(async (u) => {
+        const { core, store } = window;
+        const client = core.connect(u, {
+          clientId: 'core', clean: false, properties: { sessionExpiryInterval: 60 }, store: store.memoryStore(),
+        });
+        const e = await window.h.next(client, 'error');
+        await Promise.all([core.init(), store.init()]);
+        const wasm = [...performance.getEntriesByType('resource')].map((x) => x.name.split('/').pop())
+          .filter((name) => name.endsWith('.wasm'));
+        return { error: `${e.code}: ${e.message}`, wasm, sameApi: Object.keys(core).every((k) => k in store) };
+      }, url);
+      assert.equal(r.error, 'INVALID_OPTIONS: invalid option store: is not a known option');
+      // The store entry is the whole client, over its own wasm; each entry loads only its own.
+      assert.ok(r.sameApi);
+      assert.deepEqual(r.wasm.sort(), ['wasmqtt_bg.wasm', 'wasmqtt_store_bg.wasm']);
     } finally {
       await context.close();
     }

@@ -238,29 +238,11 @@ impl Session {
                 limit: self.options.queue_limit,
             });
         }
-        let journal = match &item {
-            Queued::Publish { token, publish, .. }
-                if publish.qos != QoS::AtMostOnce && self.journal.is_some() =>
-            {
-                Some(*token)
-            }
-            _ => None,
-        };
+        let kept = self.journal_candidate(&item);
         self.queue.push_back(item);
         self.pump(now);
         // Still waiting (offline, or for send quota): the store keeps it.
-        if let (
-            Some(token),
-            Some(Queued::Publish {
-                token: t, publish, ..
-            }),
-        ) = (journal, self.queue.back())
-        {
-            if *t == token {
-                let publish = publish.clone();
-                self.journal_queued(token, &publish);
-            }
-        }
+        self.journal_if_queued(kept);
         Ok(())
     }
 
@@ -477,7 +459,7 @@ impl Session {
     /// original order after the server resumed our session [MQTT-4.4.0-1].
     pub(crate) fn resend_in_flight(&mut self, now: Millis) {
         for id in self.inflight_order() {
-            let Some(f) = self.inflight.get(id) else {
+            let Some(f) = self.inflight.get_mut(id) else {
                 continue;
             };
             match f.stage {
@@ -488,10 +470,9 @@ impl Session {
                     }
                 }
                 Stage::PubAck | Stage::PubRec => {
-                    // [MQTT-3.3.1-1]: DUP on a re-delivery (only on the
-                    // wire: what is kept, and stored, is the first send).
-                    let mut publish = f.publish.clone();
-                    publish.dup = true;
+                    // [MQTT-3.3.1-1]: DUP on a re-delivery.
+                    f.publish.dup = true;
+                    let publish = f.publish.clone();
                     self.transmit_publish(now, &publish);
                 }
             }

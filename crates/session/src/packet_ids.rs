@@ -61,6 +61,7 @@ impl IdSet {
         self.len
     }
 
+    #[cfg(feature = "store")]
     /// Calls `f` with each identifier, in ascending order.
     pub(crate) fn for_each(&self, mut f: impl FnMut(u16)) {
         for (word, &bits) in self.bits.iter().enumerate() {
@@ -110,6 +111,7 @@ impl PacketIds {
     }
 
     /// Marks an identifier as taken; `false` if it already was.
+    #[cfg(any(test, feature = "store"))]
     pub(crate) fn mark(&mut self, id: PacketId) -> bool {
         self.used.insert(id.get())
     }

@@ -91,7 +91,7 @@ pub struct Session {
     /// answers it rather than starting a re-authentication.
     pub(crate) auth_challenge: bool,
     /// Changes to the resumable state for a store, once turned on (`store.rs`).
-    pub(crate) journal: Option<Vec<u8>>,
+    pub(crate) journal: crate::store::Journal,
 }
 
 impl Session {
@@ -130,7 +130,7 @@ impl Session {
             attempt: 0,
             metrics: Metrics::default(),
             auth_challenge: false,
-            journal: None,
+            journal: Default::default(),
         }
     }
 
@@ -508,10 +508,12 @@ impl Session {
 
     // ----- shared helpers -----
 
+    #[cfg(feature = "store")]
     pub(crate) fn next_token_value(&self) -> u64 {
         self.next_token
     }
 
+    #[cfg(feature = "store")]
     pub(crate) fn set_next_token(&mut self, next: u64) {
         self.next_token = next;
     }

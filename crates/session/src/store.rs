@@ -44,6 +44,10 @@ pub const FORMAT: u8 = 1;
 /// Keys from here on are inbound QoS 2 ids: above any token.
 pub const INBOUND: u64 = 1 << 63;
 
+/// The journal written since the last [`Session::poll_journal`]; `None`
+/// until a store turns it on.
+pub(crate) type Journal = Option<Vec<u8>>;
+
 /// Journal operations.
 const PUT: u8 = 1;
 const DELETE: u8 = 2;
@@ -217,6 +221,36 @@ impl Session {
     }
 
     // ----- journal writers, called where the state changes -----
+    // (`store_off.rs` has the same, empty, for a session without a store.)
+
+    /// The token of a QoS 1/2 publish about to be queued, if journaled.
+    pub(crate) fn journal_candidate(&self, item: &Queued) -> Option<Token> {
+        match item {
+            Queued::Publish { token, publish, .. }
+                if publish.qos != QoS::AtMostOnce && self.journal.is_some() =>
+            {
+                Some(*token)
+            }
+            _ => None,
+        }
+    }
+
+    /// The publish `token` queued last is still waiting after the pump:
+    /// the store keeps it.
+    pub(crate) fn journal_if_queued(&mut self, token: Option<Token>) {
+        if let (
+            Some(token),
+            Some(Queued::Publish {
+                token: t, publish, ..
+            }),
+        ) = (token, self.queue.back())
+        {
+            if *t == token {
+                let publish = publish.clone();
+                self.journal_queued(token, &publish);
+            }
+        }
+    }
 
     /// A QoS 1/2 publish was queued (or re-queued).
     pub(crate) fn journal_queued(&mut self, token: Token, publish: &Publish) {
@@ -297,7 +331,7 @@ impl Kept {
 }
 
 /// The store forgets our publish `token` (completed, failed or expired).
-pub(crate) fn forget(journal: &mut Option<Vec<u8>>, token: Token) {
+pub(crate) fn forget(journal: &mut Journal, token: Token) {
     if let Some(j) = journal {
         op(j, DELETE, token.get());
     }
@@ -327,15 +361,18 @@ fn put(out: &mut Vec<u8>, key: u64, kind: u8, encode: impl FnOnce(&mut Vec<u8>) 
 
 fn put_publish(out: &mut Vec<u8>, version: ProtocolVersion, key: u64, kind: u8, p: &Publish) {
     put(out, key, kind, |out| {
-        if kind == QUEUED {
-            let placeholder = Publish {
-                packet_id: PacketId::new(1),
-                ..p.clone()
-            };
-            placeholder.encode(version, out).is_ok()
-        } else {
-            p.encode(version, out).is_ok()
-        }
+        // What is kept is the first send (a re-send sets DUP again); a
+        // queued one has no Packet Identifier yet: 1 is a placeholder.
+        let kept = Publish {
+            dup: false,
+            packet_id: if kind == QUEUED {
+                PacketId::new(1)
+            } else {
+                p.packet_id
+            },
+            ..p.clone()
+        };
+        kept.encode(version, out).is_ok()
     });
 }
 

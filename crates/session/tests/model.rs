@@ -27,9 +27,11 @@ enum Op {
     /// Reconnect; the server kept the session or not.
     Reconnect(bool),
     /// The page reloads: a new session restored from the store.
+    #[cfg(feature = "store")]
     Reload,
     /// The page publishes and dies in the same task: that task's store
     /// writes and packets never leave.
+    #[cfg(feature = "store")]
     CrashAfterPublish(bool),
 }
 
@@ -124,6 +126,8 @@ impl Broker {
     }
 }
 
+// The store's fields are only read by the store's test.
+#[cfg_attr(not(feature = "store"), allow(dead_code))]
 struct World {
     options: Options,
     peer: Peer,
@@ -146,6 +150,7 @@ struct World {
 
 impl World {
     fn pump(&mut self) {
+        #[cfg(feature = "store")]
         let _ = self.peer.session.poll_journal(&mut self.unsaved);
         let sent = self.peer.sent();
         self.in_transit.extend(sent);
@@ -181,10 +186,12 @@ impl World {
             Op::Publish(qos2) => {
                 self.publish(*qos2);
             }
+            #[cfg(feature = "store")]
             Op::Reload => {
                 self.persist();
                 self.reload();
             }
+            #[cfg(feature = "store")]
             Op::CrashAfterPublish(qos2) => {
                 let payload = self.publish(*qos2);
                 self.pump();
@@ -250,6 +257,31 @@ impl World {
         payload
     }
 
+    fn reconnect(&mut self, present: bool) {
+        if !present {
+            // A server without our session forgets both directions.
+            self.broker.awaiting_pubrel.clear();
+            self.broker.outgoing.clear();
+        }
+        self.peer.session.connect(self.peer.now).unwrap();
+        self.pump();
+        self.in_transit.clear();
+        self.peer.send(Packet::ConnAck(ConnAck {
+            session_present: present,
+            ..ConnAck::default()
+        }));
+        self.connected = true;
+        if present {
+            self.broker.resend();
+        }
+        self.pump();
+        self.flush();
+    }
+}
+
+/// The session store (`store` feature): the journal written, and a new page.
+#[cfg(feature = "store")]
+impl World {
     /// The task ends: its journal is written, in order, as the store does.
     fn persist(&mut self) {
         let mut j = std::mem::take(&mut self.unsaved).into_iter();
@@ -293,27 +325,6 @@ impl World {
         self.peer = peer;
         self.tokens.retain(|_, outcomes| !outcomes.is_empty());
     }
-
-    fn reconnect(&mut self, present: bool) {
-        if !present {
-            // A server without our session forgets both directions.
-            self.broker.awaiting_pubrel.clear();
-            self.broker.outgoing.clear();
-        }
-        self.peer.session.connect(self.peer.now).unwrap();
-        self.pump();
-        self.in_transit.clear();
-        self.peer.send(Packet::ConnAck(ConnAck {
-            session_present: present,
-            ..ConnAck::default()
-        }));
-        self.connected = true;
-        if present {
-            self.broker.resend();
-        }
-        self.pump();
-        self.flush();
-    }
 }
 
 fn world(options: Options) -> World {
@@ -333,6 +344,7 @@ fn world(options: Options) -> World {
     }
 }
 
+#[cfg(feature = "store")]
 /// Operations of a page whose server keeps the session: reloads and
 /// crashes at any point, never a lost session (which may re-send a QoS 2
 /// message as new, by the `requeue_unacked` rule).
@@ -349,6 +361,42 @@ fn page_op() -> impl Strategy<Value = Op> {
     ]
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn no_qos1_or_qos2_message_is_lost_and_qos2_is_delivered_once(ops in prop::collection::vec(op(), 1..80)) {
+        let mut world = world(Options { queue_limit: 10_000, ..Options::default() });
+        world.reconnect(false);
+        for op in &ops {
+            world.apply(op);
+        }
+        // Settle: reconnect with the session kept and answer until quiet.
+        if !world.connected {
+            world.reconnect(true);
+        }
+        for _ in 0..10 {
+            world.flush();
+        }
+        for (token, outcomes) in &world.tokens {
+            prop_assert_eq!(outcomes.as_slice(), &[true], "token {} outcomes", token);
+        }
+        for i in 0..world.published {
+            let payload = i.to_be_bytes().to_vec();
+            prop_assert!(world.broker.received.contains(&payload), "message {} lost", i);
+        }
+        for (payload, n) in &world.delivered {
+            prop_assert_eq!(*n, 1, "QoS 2 message {:?} delivered {} times", payload, n);
+        }
+        for payload in &world.broker.completed {
+            prop_assert!(world.delivered.contains_key(payload), "completed but never delivered");
+        }
+        prop_assert_eq!(world.peer.session.metrics().in_flight, 0);
+        prop_assert_eq!(world.peer.session.metrics().queued, 0);
+    }
+}
+
+#[cfg(feature = "store")]
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -405,37 +453,6 @@ proptest! {
             prop_assert!(outcomes.iter().all(|ok| *ok), "token {} failed: {:?}", token, outcomes);
         }
         prop_assert!(world.store.is_empty(), "store keeps {} settled records", world.store.len());
-        prop_assert_eq!(world.peer.session.metrics().in_flight, 0);
-        prop_assert_eq!(world.peer.session.metrics().queued, 0);
-    }
-
-    #[test]
-    fn no_qos1_or_qos2_message_is_lost_and_qos2_is_delivered_once(ops in prop::collection::vec(op(), 1..80)) {
-        let mut world = world(Options { queue_limit: 10_000, ..Options::default() });
-        world.reconnect(false);
-        for op in &ops {
-            world.apply(op);
-        }
-        // Settle: reconnect with the session kept and answer until quiet.
-        if !world.connected {
-            world.reconnect(true);
-        }
-        for _ in 0..10 {
-            world.flush();
-        }
-        for (token, outcomes) in &world.tokens {
-            prop_assert_eq!(outcomes.as_slice(), &[true], "token {} outcomes", token);
-        }
-        for i in 0..world.published {
-            let payload = i.to_be_bytes().to_vec();
-            prop_assert!(world.broker.received.contains(&payload), "message {} lost", i);
-        }
-        for (payload, n) in &world.delivered {
-            prop_assert_eq!(*n, 1, "QoS 2 message {:?} delivered {} times", payload, n);
-        }
-        for payload in &world.broker.completed {
-            prop_assert!(world.delivered.contains_key(payload), "completed but never delivered");
-        }
         prop_assert_eq!(world.peer.session.metrics().in_flight, 0);
         prop_assert_eq!(world.peer.session.metrics().queued, 0);
     }
