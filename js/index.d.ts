@@ -82,7 +82,9 @@ export interface ConnectOptions {
   WebSocket?: new (url: string, protocol: string) => unknown;
   /**
    * Where the session's QoS 1/2 state is kept so it survives a page reload: a store from
-   * `wasmqtt/store` (`indexedDBStore()`). Needs `clientId`, `clean: false` and, in MQTT 5.0,
+   * `wasmqtt/store` (`indexedDBStore()`), passed to the `connect` of `wasmqtt/store` (the
+   * same client over a wasm built with the store; the core `wasmqtt` entry has none of it and
+   * calls `store` an unknown option). Needs `clientId`, `clean: false` and, in MQTT 5.0,
    * `properties.sessionExpiryInterval` > 0. Without one (the default) the session lives in
    * memory only.
    */
@@ -93,10 +95,10 @@ export interface ConnectOptions {
 export interface SessionStore {
   /** Resolves once what the client was asked to do so far is stored. */
   flush(): Promise<void>;
-  /** @internal The client reads the kept records before it starts. */
-  open(client: MqttClient, options: ConnectOptions, error: typeof MqttError): Promise<Uint8Array | undefined>;
-  /** @internal The client's answer to the records. */
-  restored(result: number[]): void;
+  /** @internal The client has the store read what it kept before it starts. */
+  open(client: MqttClient, options: ConnectOptions, error: typeof MqttError): Promise<void>;
+  /** @internal The client's wasm started: the store restores what it kept into it. */
+  started(wasm: { restore(records: Uint8Array): number[] }): void;
   /** @internal A batch of the session's journal. */
   write(journal: Uint8Array): void;
 }

@@ -1,7 +1,9 @@
-// Types of `wasmqtt/store`: a session that survives page reloads.
+// Types of `wasmqtt/store`: the whole client (as `wasmqtt`), over a wasm built with the
+// session store, and the stores that keep a session across page reloads.
 import type { SessionStore } from './index.js';
 
-export type { RestoredCounts, SessionStore } from './index.js';
+export * from './index.js';
+export { default } from './index.js';
 
 export interface StoreOptions {
   /**

@@ -1,7 +1,8 @@
-// wasmqtt/store: keeps a session's QoS 1/2 state across page reloads.
-// `connect(url, { clientId, clean: false, properties: { sessionExpiryInterval },
-// store: indexedDBStore() })`. The session (wasm) writes a journal of its
-// resumable state; this module only moves those bytes to and from storage.
+// The stores of `wasmqtt/store` (js/store/entry.js): keep a session's QoS
+// 1/2 state across page reloads. `connect(url, { clientId, clean: false,
+// properties: { sessionExpiryInterval }, store: indexedDBStore() })`. The
+// session (the store's wasm) writes a journal of its resumable state; this
+// module only moves those bytes to and from storage.
 import { coalesce, keyName, operations, records, DELETE_FROM } from './journal.js';
 import { idbBackend } from './idb.js';
 import { memoryBackend } from './memory.js';

@@ -1,15 +1,14 @@
-// wasmqtt with its session kept in IndexedDB (the `wasmqtt/store` entry
-// point next to the package's entry module): every QoS 1/2 publish is
-// journaled and written, one transaction per task.
+// wasmqtt with its session kept in IndexedDB: the `wasmqtt/store` entry
+// point (next to the package's entry module), the whole client over the
+// wasm built with the store. Every QoS 1/2 publish is journaled and
+// written, one transaction per task.
 
 export const name = 'wasmqtt-idb';
 
 let lib = null;
-let store = null;
 
 export async function open(url, clientId, onMessage, params) {
-  lib ??= await import(params.entry);
-  store ??= await import(params.entry.replace(/[^/]*$/, 'store.js'));
+  lib ??= await import(params.entry.replace(/[^/]*$/, 'store.js'));
   const protocolVersion = params.protocol ?? 5;
   const client = await lib.connectAsync(url, {
     clientId,
@@ -19,7 +18,7 @@ export async function open(url, clientId, onMessage, params) {
     clean: false,
     // MQTT 3.1.1 sessions have no expiry to set.
     ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 60 } } : {}),
-    store: store.indexedDBStore({ name: `bench-${clientId}` }),
+    store: lib.indexedDBStore({ name: `bench-${clientId}` }),
   });
   client.on('message', (topic, payload) => onMessage(payload.length));
   client.on('error', (e) => console.error(`wasmqtt-idb: ${e.code} ${e.message}`));
