@@ -4,9 +4,7 @@
 
 const text = new TextDecoder();
 
-// Whether this build carries the session store (`wasmqtt/store`): its
-// bundle is built with `--define:globalThis.WASMQTT_STORE=true`, the core
-// one with `false`, which drops the store's code (scripts/build-wasm.sh).
+// The session store's code (`wasmqtt/store`) is behind STORE: see js/index.js.
 const STORE = globalThis.WASMQTT_STORE === true;
 
 // MQTT 5.0 properties by identifier (section 2.2.2.2): name and type.

@@ -2,9 +2,7 @@
 // the field by its path (`will.qos`); the wasm gets already-valid values,
 // with MQTT 5.0 properties in their wire form.
 
-// Whether this build carries the session store (`wasmqtt/store`): its
-// bundle is built with `--define:globalThis.WASMQTT_STORE=true`, the core
-// one with `false`, which drops the store's code (scripts/build-wasm.sh).
+// The session store's code (`wasmqtt/store`) is behind STORE: see js/index.js.
 const STORE = globalThis.WASMQTT_STORE === true;
 
 /** Every failure: `code` is stable, `reasonCode` is the MQTT reason code if any. */
