@@ -4,6 +4,9 @@
 
 const text = new TextDecoder();
 
+// The session store's code (`wasmqtt/store`) is behind STORE: see js/index.js.
+const STORE = globalThis.WASMQTT_STORE === true;
+
 // MQTT 5.0 properties by identifier (section 2.2.2.2): name and type.
 // b byte, f flag (boolean), s two-byte and l four-byte integer, t string,
 // d binary; v (Variable Byte Integer, a list) and p (string pair, an
@@ -136,8 +139,9 @@ const K_AUTH = 10;
 const K_DISCONNECT = 11;
 const K_RECONNECTING = 12;
 const K_RECONNECT = 13;
+const K_STORE = 14;
 // Then `close`, `offline` and `end` (EVENTS, from K_CLOSE on).
-const K_CLOSE = 14;
+const K_CLOSE = 15;
 const F_QOS = 3;
 const F_RETAIN = 4;
 const F_DUP = 8;
@@ -241,7 +245,8 @@ const METRICS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'messagesIn',
 /**
  * One wasm client and its promises. `hooks`: `emit(name, arg)`,
  * `message(topic, payload, packet, filters)`, `MqttError` (class), `url`
- * and optionally `credentials` and `WebSocket` (class).
+ * and optionally `credentials`, `WebSocket` (class) and `store`
+ * (`wasmqtt/store` only: `started(wasm)`, `write(journal)`).
  */
 export class Connection {
   #inner = null;
@@ -300,6 +305,8 @@ export class Connection {
     } catch (e) {
       throw e instanceof Uint8Array ? this.#error(new Reader().at(e)) : e;
     }
+    // What the store kept goes into the session before its socket opens.
+    if (STORE) this.#hooks.store?.started(this.#inner);
   }
 
   get connected() { return this.#inner?.connected ?? false; }
@@ -426,7 +433,11 @@ export class Connection {
         case K_DISCONNECT: todo.push(EMIT, 'disconnect', { reasonCode: r.u8(), ...r.properties() }); break;
         case K_RECONNECTING: todo.push(EMIT, 'reconnecting', { attempt: r.u32(), delay: r.f64() }); break;
         case K_RECONNECT: todo.push(EMIT, 'reconnect', r.u32()); break;
-        default: todo.push(EMIT, EVENTS[kind - K_CLOSE], undefined);
+        default:
+          // The session journal (`wasmqtt/store` only: the core wasm writes
+          // none): to the store at once, before user code runs.
+          if (STORE && kind === K_STORE) this.#hooks.store.write(r.bytes());
+          else todo.push(EMIT, EVENTS[kind - K_CLOSE], undefined);
       }
     }
     const { emit, message } = this.#hooks;

@@ -80,6 +80,37 @@ export interface ConnectOptions {
    * other runtimes without one, e.g. `WebSocket` from the `ws` package.
    */
   WebSocket?: new (url: string, protocol: string) => unknown;
+  /**
+   * Where the session's QoS 1/2 state is kept so it survives a page reload: a store from
+   * `wasmqtt/store` (`indexedDBStore()`), passed to the `connect` of `wasmqtt/store` (the
+   * same client over a wasm built with the store; the core `wasmqtt` entry has none of it and
+   * calls `store` an unknown option). Needs `clientId`, `clean: false` and, in MQTT 5.0,
+   * `properties.sessionExpiryInterval` > 0. Without one (the default) the session lives in
+   * memory only.
+   */
+  store?: SessionStore;
+}
+
+/** A store from `wasmqtt/store`; the client calls these, applications call `flush()`. */
+export interface SessionStore {
+  /** Resolves once what the client was asked to do so far is stored. */
+  flush(): Promise<void>;
+  /** @internal The client has the store read what it kept before it starts. */
+  open(client: MqttClient, options: ConnectOptions, error: typeof MqttError): Promise<void>;
+  /** @internal The client's wasm started: the store restores what it kept into it. */
+  started(wasm: { restore(records: Uint8Array): number[] }): void;
+  /** @internal A batch of the session's journal. */
+  write(journal: Uint8Array): void;
+}
+
+/** What a store brought back (the `restored` event). */
+export interface RestoredCounts {
+  /** Publishes that were sent and not yet acknowledged: re-sent (DUP) if the server kept the session. */
+  inFlight: number;
+  /** Publishes that had not been sent yet. */
+  queued: number;
+  /** QoS 2 messages already delivered to this client and awaiting PUBREL: not delivered again. */
+  inbound: number;
 }
 
 export interface PublishOptions {
@@ -236,6 +267,12 @@ export interface ClientEvents {
   freeze: () => void;
   /** The frozen page was thawed: the client reconnects at once and resumes its session. */
   resume: () => void;
+  /**
+   * A store (`options.store`) brought back the session of an earlier page, before the first
+   * connect. Their promises died with that page: these publishes settle without one;
+   * `metrics.inFlight` and `metrics.queued` count them down.
+   */
+  restored: (counts: RestoredCounts) => void;
 }
 
 /** Every `MqttError.code` the package produces. */
@@ -257,6 +294,9 @@ export type MqttErrorCode =
   | 'CONNECT_FAILED' | 'CONNECTION_LOST' | 'CONNECTION_REFUSED' | 'SERVER_DISCONNECTED'
   | 'PROTOCOL_ERROR' | 'CONNECT_TIMEOUT' | 'KEEPALIVE_TIMEOUT' | 'CREDENTIALS_FAILED'
   | 'SUBSCRIPTION_LOST' | 'DISCONNECTED'
+  // The session store (`wasmqtt/store`): STORE_LOCKED rejects the client (another tab holds
+  // the session); the others are `error` events after which the client goes on from memory.
+  | 'STORE_LOCKED' | 'STORE_UNAVAILABLE' | 'STORE_FAILED' | 'STORE_CORRUPT'
   // The wasm module did not load (the message names the URL and what came back).
   | 'INIT_FAILED'
   // Shared mode (wasmqtt/shared): a tab asked for other connection options than the tab that

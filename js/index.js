@@ -1,10 +1,17 @@
 // wasmqtt: MQTT 5.0 for the browser. A thin typed layer over the wasm client.
-import { WasmClient, initSync } from '../pkg/wasmqtt.js';
+// `#wasm`: the core wasm and its glue, or with the `wasmqtt-store` condition
+// the store's (package.json "imports").
+import { WasmClient, initSync, wasmUrl } from '#wasm';
 import { Connection } from './bridge.js';
 import { watchEnvironment } from './lifecycle.js';
 import { MqttError, bytes, read, connectArgs, publishArgs, subscribeArgs, endArgs } from './options.js';
 
 export { MqttError };
+
+// Whether this build carries the session store (`wasmqtt/store`): its
+// bundle is built with `--define:globalThis.WASMQTT_STORE=true`, the core
+// one with `false`, which drops the store's code (scripts/build-wasm.sh).
+const STORE = globalThis.WASMQTT_STORE === true;
 
 let wasmReady;
 
@@ -20,8 +27,7 @@ export function init(source) {
     // into node_modules/.vite/deps/ but not the wasm (vitejs/vite#8427),
     // and asking there gets index.html: the package's own copy is in
     // node_modules/wasmqtt/pkg/.
-    let s = await (source ?? new URL('wasmqtt_bg.wasm', import.meta.url).href
-      .replace(/\.vite\/deps\/.*/, 'wasmqtt/pkg/wasmqtt_bg.wasm'));
+    let s = await (source ?? wasmUrl.href.replace(/\.vite\/deps\//, 'wasmqtt/pkg/'));
     if (typeof s === 'string' || s instanceof URL) s = await fetchWasm(s);
     if (s.arrayBuffer) s = await s.arrayBuffer();
     initSync({ module: s instanceof WebAssembly.Module ? s : await WebAssembly.compile(s) });
@@ -109,8 +115,14 @@ export class MqttClient {
       url: String(url),
       credentials: options?.credentials,
       WebSocket: options?.WebSocket,
+      // `wasmqtt/store` only (STORE: the core bundle leaves it out): the
+      // store reads what it kept before the client starts, restores it
+      // into the new wasm client and writes the session's journal.
+      ...(STORE && { store: options?.store }),
     });
-    this.#ready = optionsError ? Promise.reject(optionsError) : init().then(
+    const loaded = STORE && options?.store
+      ? init().then(() => options.store.open(this, options, MqttError)) : undefined;
+    this.#ready = optionsError ? Promise.reject(optionsError) : (loaded ?? init()).then(
       () => {
         this.#conn.start((...hooks) => new WasmClient(String(url), ...args, ...hooks));
         this.#watchEnvironment();

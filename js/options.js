@@ -2,6 +2,9 @@
 // the field by its path (`will.qos`); the wasm gets already-valid values,
 // with MQTT 5.0 properties in their wire form.
 
+// The session store's code (`wasmqtt/store`) is behind STORE: see js/index.js.
+const STORE = globalThis.WASMQTT_STORE === true;
+
 /** Every failure: `code` is stable, `reasonCode` is the MQTT reason code if any. */
 export class MqttError extends Error {
   constructor(message, code, reasonCode) {
@@ -182,6 +185,9 @@ export function connectArgs(url, options) {
     queue: object,
     autoTopicAlias: BOOL,
     credentials: FN,
+    // `wasmqtt/store` only, which checks the rest of the options itself;
+    // the core entry calls it an unknown option.
+    ...(STORE && { store: (v, f) => (typeof v?.open === 'function' ? v : fail(f, 'must be a store from wasmqtt/store')) }),
     // A class with the browser WebSocket's API (Node 20: `ws`'s WebSocket).
     WebSocket: FN,
     // For tests: fixed reconnect jitter, a fraction from 0 to 1.

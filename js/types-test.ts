@@ -52,3 +52,18 @@ async function usage(): Promise<void> {
   client.on('nonsense', () => {});
 }
 void usage;
+
+// The session store entry point: the same client API, and the stores.
+import { connect as connectStored, indexedDBStore, memoryStore } from './store.js';
+
+export async function storeTypes(): Promise<void> {
+  const store = indexedDBStore({ name: 'app', durability: 'strict', lockTimeout: 1000 });
+  const client = connectStored('ws://x', {
+    clientId: 'dashboard-1', clean: false, properties: { sessionExpiryInterval: 3600 }, store,
+  });
+  client.on('restored', ({ inFlight, queued, inbound }) => console.log(inFlight + queued + inbound));
+  await store.flush();
+  connectStored('ws://x', { clientId: 'a', clean: false, store: memoryStore(new Map()) });
+  // @ts-expect-error not a store
+  connectStored('ws://x', { store: {} });
+}

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 wasm=pkg/wasmqtt_bg.wasm
-if [[ ! -f $wasm || ! -f pkg/wasmqtt.js ]] ||
+if [[ ! -f $wasm || ! -f pkg/wasmqtt.js || ! -f pkg/wasmqtt_store_bg.wasm || ! -f pkg/store.js ]] ||
     [[ -n $(find src crates/codec crates/session js Cargo.toml Cargo.lock -newer "$wasm" -print -quit) ]]; then
     echo "pkg/ is missing or older than the sources: building the wasm"
     bash scripts/build-wasm.sh

@@ -136,6 +136,10 @@ check "clippy (fuzz crate)" within 600 cargo clippy --manifest-path fuzz/Cargo.t
 check "tests" within 1200 bash "$this" --step run_tests
 check "child-process tests" within 120 bash "$this" --step run_support_tests
 check "clippy (wasm32)" within 600 cargo clippy --target wasm32-unknown-unknown -p wasmqtt --all-targets -- -D warnings
+# The tests turn on the `store` feature (a dev-dependency); the core npm
+# wasm has it off, and the session crate alone too: both checked as built.
+check "clippy (wasm32, no store)" within 600 cargo clippy --target wasm32-unknown-unknown -p wasmqtt --lib -- -D warnings
+check "clippy (session, no store)" within 600 cargo clippy -p wasmqtt-session --all-targets -- -D warnings
 # The package, held to its size budget (README: 50 KB gzip).
 check "npm package build (50,000 B gzip budget)" within 900 env WASMQTT_SIZE_BUDGET=50000 bash scripts/build-wasm.sh
 check "typescript types" within 180 node_modules/.bin/tsc -p js/tsconfig.json

@@ -29,7 +29,7 @@ fn block<'a>(source: &'a str, start: &str, end: &str) -> &'a str {
 fn rust_enum(body: &str) -> Vec<(String, u32)> {
     body.lines()
         .map(str::trim)
-        .filter(|l| !l.starts_with("//") && l.contains(" = "))
+        .filter(|l| !l.starts_with("//") && !l.starts_with("#[") && l.contains(" = "))
         .map(|l| {
             let (name, value) = l.trim_end_matches(',').split_once(" = ").unwrap();
             (name.to_string(), value.parse().unwrap())

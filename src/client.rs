@@ -20,7 +20,7 @@ use crate::transport::Hooks;
 /// from JS and settle through the records of `events.rs`.
 #[wasm_bindgen]
 pub struct WasmClient {
-    driver: Shared,
+    pub(crate) driver: Shared,
 }
 
 /// The filters of a JS array of strings (`filterList` in `js/index.js`

@@ -183,6 +183,8 @@ impl<O: Output + 'static> Driver<O> {
                 break;
             }
         }
+        #[cfg(feature = "store")]
+        self.write_journal();
         self.arm_timer();
     }
 

@@ -39,9 +39,13 @@ pub(crate) enum Kind {
     Reconnecting = 12,
     /// u32 attempt: `reconnect`.
     Reconnect = 13,
-    Close = 14,
-    Offline = 15,
-    End = 16,
+    /// Bytes of the session's journal: the store entry point writes them
+    /// (`js/store/`); only sent once a store restored the session.
+    #[cfg(feature = "store")]
+    Store = 14,
+    Close = 15,
+    Offline = 16,
+    End = 17,
 }
 
 /// Flags of a `MESSAGE` body: QoS in the low two bits, then these.

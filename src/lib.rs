@@ -46,6 +46,8 @@ mod output;
 mod records;
 mod settle;
 mod socket;
+#[cfg(feature = "store")]
+mod store;
 mod transport;
 
 #[cfg(feature = "rust-api")]

@@ -44,4 +44,8 @@ pub(crate) trait Output {
     fn closed(&mut self, offline: bool);
     /// The client ended for good.
     fn ended(&mut self);
+    /// The session's journal since the last turn, for a store (only once
+    /// one restored the session).
+    #[cfg(feature = "store")]
+    fn journal(&mut self, journal: &[u8]);
 }

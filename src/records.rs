@@ -221,4 +221,9 @@ impl Output for Records {
     fn ended(&mut self) {
         self.out.kind(Kind::End);
     }
+
+    #[cfg(feature = "store")]
+    fn journal(&mut self, journal: &[u8]) {
+        self.out.kind(Kind::Store).bytes(journal);
+    }
 }

@@ -217,7 +217,7 @@ async function bundleSize(browser, server, broker, client) {
   // The harness and adapters are the benchmark's, not the client's.
   // (The floor's adapter is the floor client itself.)
   const files = server.served.slice(from)
-    .filter((f) => !/^\/(index\.html|harness\.js|clients\/(wasmqtt|mqttjs)\.js)$/.test(f.url));
+    .filter((f) => !/^\/(index\.html|harness\.js|clients\/(wasmqtt|wasmqtt-idb|mqttjs)\.js)$/.test(f.url));
   const unique = [...new Map(files.map((f) => [f.url, f])).values()];
   const list = unique.map((f) => ({ url: f.url, raw: f.bytes, gzip9: gzip9(f.file) }));
   return { files: list, raw: list.reduce((a, f) => a + f.raw, 0), gzip9: list.reduce((a, f) => a + f.gzip9, 0) };
@@ -305,8 +305,10 @@ function table(agg, bundles, brokers, clients) {
   const noiseMark = (a) => (a?.noisy ? ` ⚠${a.noisy}` : '');
   for (const b of brokers) {
     lines.push(`\n#### ${b} (WebSocket)\n`);
-    lines.push(`| scenario | ${clients.join(' | ')} | wasmqtt / MQTT.js | wasmqtt / floor |`);
-    lines.push(`|---|${clients.map(() => '---:').join('|')}|---:|---:|`);
+    // The IndexedDB store (`wasmqtt-idb`) against the memory session.
+    const idb = clients.includes('wasmqtt-idb');
+    lines.push(`| scenario | ${clients.join(' | ')} | wasmqtt / MQTT.js | wasmqtt / floor |${idb ? ' IndexedDB / memory |' : ''}`);
+    lines.push(`|---|${clients.map(() => '---:').join('|')}|---:|---:|${idb ? '---:|' : ''}`);
     for (const sc of SCENARIOS.filter((s) => agg.some((a) => a.scenario === s.id))) {
       // [metric, format, lower is better, label]
       const rows = sc.kind === 'rtt'
@@ -325,7 +327,8 @@ function table(agg, bundles, brokers, clients) {
         const fl = get(sc.id, b, 'floor')?.stats[k]?.median;
         // Where lower is better, report how many times better (y / x).
         const better = (x, y) => (lowerBetter ? ratio(y, x) : ratio(x, y));
-        lines.push(`| ${label} | ${cells.join(' | ')} | ${better(w, m)} | ${better(w, fl)} |`);
+        const stored = idb ? ` ${better(get(sc.id, b, 'wasmqtt-idb')?.stats[k]?.median, w)} |` : '';
+        lines.push(`| ${label} | ${cells.join(' | ')} | ${better(w, m)} | ${better(w, fl)} |${stored}`);
       }
       if (sc.id === 'qos0-64B') {
         for (const [k, label] of [['heapBefore', 'JS heap before'], ['heapPeak', 'JS heap peak'], ['heapAfter', 'JS heap after (GC)'], ['wasmMemory', 'wasm memory (not in JS heap)']]) {

@@ -55,6 +55,8 @@ if ((profile)); then
     site=target/bench/site-profile
     rm -rf "$site" && mkdir -p "$site/wasmqtt/js" "$site/wasmqtt/pkg"
     cp js/*.js "$site/wasmqtt/js/"
+    # `#wasm` (package.json "imports") is for bundlers: a browser needs the path.
+    sed -i "s|from '#wasm'|from './wasm.js'|" "$site/wasmqtt/js/index.js"
     echo '{ "exports": { ".": "./js/index.js" } }' > "$site/wasmqtt/package.json"
     # What scripts/build-wasm.sh built (target/wasm-size unless rust-src is missing).
     wasm=target/wasm-size/wasm32-unknown-unknown/release/wasmqtt.wasm

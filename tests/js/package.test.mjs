@@ -141,7 +141,9 @@ async function runsInChromium(url) {
 test('npm pack → install into a Vite 7 project → vite build → runs in Chromium', async () => {
   const { app, files } = await viteApp();
   for (const f of ['pkg/index.js', 'pkg/node.js', 'pkg/wasmqtt_bg.wasm', 'pkg/timer-worker.js', 'js/index.d.ts', 'package.json',
-    'pkg/shared.js', 'pkg/shared-worker.js', 'js/shared.d.ts']) {
+    'pkg/shared.js', 'pkg/shared-worker.js', 'js/shared.d.ts',
+    // `wasmqtt/store`: its own client bundle and wasm.
+    'pkg/store.js', 'pkg/wasmqtt_store_bg.wasm', 'js/store.d.ts']) {
     assert.ok(files.includes(f), `${f} missing from the package: ${files.join(', ')}`);
   }
   assert.ok(files.every((f) => !f.startsWith('src/') && !f.startsWith('tests/') && !f.startsWith('crates/')), files.join(', '));

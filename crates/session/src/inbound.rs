@@ -160,6 +160,7 @@ impl Session {
         } else {
             // No session: the server forgot the QoS 2 ids it was sending us.
             self.inbound_qos2.clear();
+            self.journal_inbound_cleared();
             self.requeue_after_session_loss();
             if self.options.resubscribe {
                 self.queue_resubscribe();
@@ -205,6 +206,7 @@ impl Session {
                         return Err(ProtocolError::ReceiveMaximumExceeded);
                     }
                     self.inbound_qos2.insert(id.get());
+                    self.journal_inbound(id, true);
                     self.deliver(publish);
                 }
                 if PubRec::new(id).encode(version, &mut self.tx).is_ok() {
@@ -229,6 +231,7 @@ impl Session {
 
     fn on_pubrel(&mut self, now: Millis, pubrel: PubRel) {
         let reason_code = if self.inbound_qos2.remove(pubrel.packet_id.get()) {
+            self.journal_inbound(pubrel.packet_id, false);
             ReasonCode::Success
         } else {
             ReasonCode::PacketIdentifierNotFound
@@ -281,9 +284,12 @@ impl Session {
                 }
                 self.pump(now);
             }
-            Some(Stage::PubRec | Stage::PubComp) => {
+            Some(stage @ (Stage::PubRec | Stage::PubComp)) => {
                 if let Some(f) = self.inflight.get_mut(id.get()) {
                     f.stage = Stage::PubComp;
+                }
+                if stage == Stage::PubRec {
+                    self.journal_in_flight(id.get());
                 }
                 self.send_pubrel(now, id, ReasonCode::Success);
             }

@@ -36,6 +36,10 @@ mod packet_ids;
 mod request;
 mod server;
 mod session;
+// The journal, snapshot and restore with the `store` feature; without it,
+// the same hooks, empty, so the session carries none of that code.
+#[cfg_attr(not(feature = "store"), path = "store_off.rs")]
+mod store;
 mod subscriptions;
 
 pub use backoff::{Backoff, Rng};
@@ -45,6 +49,8 @@ pub use metrics::Metrics;
 pub use options::Options;
 pub use server::ServerLimits;
 pub use session::Session;
+#[cfg(feature = "store")]
+pub use store::{RestoreError, Restored, FORMAT, INBOUND};
 pub use subscriptions::SubscriptionEntry;
 pub use wasmqtt_codec as codec;
 

@@ -238,8 +238,11 @@ impl Session {
                 limit: self.options.queue_limit,
             });
         }
+        let kept = self.journal_candidate(&item);
         self.queue.push_back(item);
         self.pump(now);
+        // Still waiting (offline, or for send quota): the store keeps it.
+        self.journal_if_queued(kept);
         Ok(())
     }
 
@@ -310,7 +313,8 @@ impl Session {
                 self.transmit_publish(now, &publish);
                 self.metrics.messages_out += 1;
                 match id {
-                    None => self.finish(token, Ok(ReasonCode::Success)),
+                    // Never stored, so settled without `finish`.
+                    None => self.settle(token, Ok(ReasonCode::Success)),
                     Some(pid) => {
                         let stage = if publish.qos == QoS::AtLeastOnce {
                             Stage::PubAck
@@ -327,6 +331,7 @@ impl Session {
                                 sent_at: now,
                             },
                         );
+                        self.journal_in_flight(pid.get());
                     }
                 }
             }
@@ -404,7 +409,14 @@ impl Session {
         }
     }
 
+    /// Settles a QoS 1/2 publish for good: the store forgets it too.
     pub(crate) fn finish(&mut self, token: Token, result: Result<ReasonCode, PublishError>) {
+        self.journal_done(token);
+        self.settle(token, result);
+    }
+
+    /// Reports a publish's outcome (or its request's, when it fails).
+    fn settle(&mut self, token: Token, result: Result<ReasonCode, PublishError>) {
         if let Some(event) = self.requests.publish_outcome(token, result) {
             self.events.push_back(event);
         }
@@ -414,8 +426,10 @@ impl Session {
     pub(crate) fn expire_queued(&mut self, now: Millis) {
         // Reported as found (what `finish` does), without a list of tokens.
         let (events, requests) = (&mut self.events, &mut self.requests);
+        let journal = &mut self.journal;
         self.queue.retain(|q| match (q, q.expires_at()) {
             (Queued::Publish { token, .. }, Some(at)) if now >= at => {
+                crate::store::forget(journal, *token);
                 // `push_back`: `extend` brings in VecDeque's iterator code.
                 if let Some(e) = requests.publish_outcome(*token, Err(PublishError::Expired)) {
                     events.push_back(e);
@@ -466,7 +480,7 @@ impl Session {
     }
 
     /// The ids of our publishes in flight, in the order they were first sent.
-    fn inflight_order(&self) -> Vec<u16> {
+    pub(crate) fn inflight_order(&self) -> Vec<u16> {
         let mut order: Vec<(u64, u16)> = Vec::with_capacity(self.inflight.len());
         self.inflight.for_each(|id, f| order.push((f.seq, id)));
         order.sort_unstable_by_key(|&(seq, _)| seq);
@@ -515,6 +529,7 @@ impl Session {
                     let mut publish = f.publish;
                     publish.dup = false;
                     publish.packet_id = None;
+                    self.journal_queued(f.token, &publish);
                     front.push(Queued::Publish {
                         token: f.token,
                         publish,

@@ -61,6 +61,18 @@ impl IdSet {
         self.len
     }
 
+    #[cfg(feature = "store")]
+    /// Calls `f` with each identifier, in ascending order.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(u16)) {
+        for (word, &bits) in self.bits.iter().enumerate() {
+            for bit in 0..64 {
+                if bits & (1 << bit) != 0 {
+                    f((word * 64 + bit) as u16);
+                }
+            }
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
         if self.len > 0 {
             self.bits.fill(0);
@@ -98,10 +110,10 @@ impl PacketIds {
         }
     }
 
-    /// Marks an identifier as taken.
-    #[cfg(test)]
-    pub(crate) fn mark(&mut self, id: u16) {
-        self.used.insert(id);
+    /// Marks an identifier as taken; `false` if it already was.
+    #[cfg(any(test, feature = "store"))]
+    pub(crate) fn mark(&mut self, id: PacketId) -> bool {
+        self.used.insert(id.get())
     }
 
     pub(crate) fn release(&mut self, id: PacketId) {
@@ -133,7 +145,7 @@ mod tests {
     fn wraps_past_65535_and_skips_used() {
         let mut ids = PacketIds::new();
         ids.next = u16::MAX;
-        ids.mark(1);
+        ids.mark(PacketId::new(1).unwrap());
         assert_eq!(ids.allocate().map(PacketId::get), Some(u16::MAX));
         assert_eq!(ids.allocate().map(PacketId::get), Some(2));
     }

@@ -90,6 +90,8 @@ pub struct Session {
     /// The server's last AUTH asked us to continue: the next `auth`
     /// answers it rather than starting a re-authentication.
     pub(crate) auth_challenge: bool,
+    /// Changes to the resumable state for a store, once turned on (`store.rs`).
+    pub(crate) journal: crate::store::Journal,
 }
 
 impl Session {
@@ -128,6 +130,7 @@ impl Session {
             attempt: 0,
             metrics: Metrics::default(),
             auth_challenge: false,
+            journal: Default::default(),
         }
     }
 
@@ -504,6 +507,16 @@ impl Session {
     }
 
     // ----- shared helpers -----
+
+    #[cfg(feature = "store")]
+    pub(crate) fn next_token_value(&self) -> u64 {
+        self.next_token
+    }
+
+    #[cfg(feature = "store")]
+    pub(crate) fn set_next_token(&mut self, next: u64) {
+        self.next_token = next;
+    }
 
     pub(crate) fn token(&mut self) -> Token {
         let t = Token(self.next_token);

@@ -1,0 +1,210 @@
+//! Snapshot and restore: what a page reload brings back, and how the
+//! restored session resumes [MQTT-4.4.0-1].
+mod common;
+
+use common::*;
+use wasmqtt_codec::{Packet, PubAck, PubRec, QoS};
+use wasmqtt_session::{Event, Options, RestoreError, Restored, FORMAT};
+
+fn options() -> Options {
+    Options {
+        clean_start: false,
+        client_id: "page".into(),
+        ..Options::default()
+    }
+}
+
+/// A page that published three messages (QoS 1, QoS 2 past PUBREC, QoS 2
+/// unacknowledged), holds inbound QoS 2 id 9 and queued one more offline.
+fn first_page() -> Peer {
+    let mut peer = Peer::new(options());
+    peer.session.keep_journal();
+    peer.connect();
+    for (qos, payload) in [
+        (QoS::AtLeastOnce, "a"),
+        (QoS::ExactlyOnce, "b"),
+        (QoS::ExactlyOnce, "c"),
+    ] {
+        peer.session
+            .publish(peer.now, publish("t", qos, payload.as_bytes()))
+            .unwrap();
+    }
+    peer.sent();
+    peer.send(Packet::PubRec(PubRec::new(pid(2))));
+    let mut inbound = publish("in", QoS::ExactlyOnce, b"x");
+    inbound.packet_id = Some(pid(9));
+    peer.send(Packet::Publish(inbound));
+    peer.sent();
+    peer.session.handle_connection_lost(peer.now);
+    peer.session
+        .publish(peer.now, publish("t", QoS::AtLeastOnce, b"d"))
+        .unwrap();
+    peer.events();
+    peer
+}
+
+fn second_page(snapshot: &[u8]) -> (Peer, Restored) {
+    let mut peer = Peer::new(options());
+    let restored = peer.session.restore(peer.now, snapshot).unwrap();
+    (peer, restored)
+}
+
+#[test]
+fn restore_counts_what_was_kept() {
+    let (_, restored) = second_page(&first_page().session.snapshot());
+    assert_eq!(
+        (restored.in_flight, restored.queued, restored.inbound),
+        (3, 1, 1)
+    );
+}
+
+#[test]
+fn resumed_session_resends_publish_with_dup_and_pubrel_in_order_mqtt_4_4_0_1() {
+    let (mut peer, _) = second_page(&first_page().session.snapshot());
+    peer.connect_with(session_present());
+    let sent = peer.sent();
+    let summary: Vec<String> = sent
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => format!(
+                "PUBLISH {} id={:?} dup={}",
+                String::from_utf8_lossy(&p.payload),
+                p.packet_id.map(|i| i.get()),
+                p.dup
+            ),
+            Packet::PubRel(r) => format!("PUBREL id={}", r.packet_id.get()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "PUBLISH a id=Some(1) dup=true",
+            "PUBREL id=2",
+            "PUBLISH c id=Some(3) dup=true",
+            // The queued one goes out as new, with a fresh id.
+            "PUBLISH d id=Some(4) dup=false",
+        ]
+    );
+    // Their outcomes settle under the tokens they were stored with.
+    peer.send(Packet::PubAck(PubAck::new(pid(1))));
+    let settled: Vec<_> = peer
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Published { result: Ok(_), .. }))
+        .collect();
+    assert_eq!(settled.len(), 1);
+}
+
+#[test]
+fn restored_inbound_qos2_id_is_not_delivered_again_mqtt_4_3_3_10() {
+    let (mut peer, _) = second_page(&first_page().session.snapshot());
+    peer.connect_with(session_present());
+    let mut dup = publish("in", QoS::ExactlyOnce, b"x");
+    dup.packet_id = Some(pid(9));
+    dup.dup = true;
+    peer.send(Packet::Publish(dup));
+    assert!(!peer.events().iter().any(|e| matches!(e, Event::Message(_))));
+    assert!(peer
+        .sent()
+        .iter()
+        .any(|p| matches!(p, Packet::PubRec(r) if r.packet_id == pid(9))));
+}
+
+#[test]
+fn without_the_session_restored_publishes_follow_requeue_unacked() {
+    let (mut peer, _) = second_page(&first_page().session.snapshot());
+    let events = peer.connect();
+    // Past PUBREC the server owned "b": it completes; the rest go out as new.
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Published { result: Ok(_), .. }))
+            .count(),
+        1
+    );
+    let payloads: Vec<_> = peer
+        .sent()
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) if !p.dup => Some(p.payload.to_vec()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(payloads, [b"a".to_vec(), b"c".to_vec(), b"d".to_vec()]);
+}
+
+#[test]
+fn new_tokens_follow_restored_ones() {
+    let first = first_page();
+    let (mut peer, _) = second_page(&first.session.snapshot());
+    let token = peer
+        .session
+        .publish(peer.now, publish("t", QoS::AtLeastOnce, b"e"))
+        .unwrap();
+    assert!(token.get() > 4);
+}
+
+#[test]
+fn bad_records_are_refused_and_nothing_is_restored() {
+    let snapshot = first_page().session.snapshot();
+    // Truncated.
+    let mut peer = Peer::new(options());
+    assert_eq!(
+        peer.session.restore(0, &snapshot[..snapshot.len() - 1]),
+        Err(RestoreError::Corrupt)
+    );
+    assert_eq!(peer.session.metrics().in_flight, 0);
+    // Another format version: byte 13 is the value's first.
+    let mut newer = snapshot.clone();
+    newer[13] = FORMAT + 1;
+    assert_eq!(
+        peer.session.restore(0, &newer),
+        Err(RestoreError::Version(FORMAT + 1))
+    );
+    // Garbage.
+    assert_eq!(
+        peer.session.restore(0, &[1, 2, 3]),
+        Err(RestoreError::Corrupt)
+    );
+    // The same record twice: one Packet Identifier for two messages.
+    let mut twice = snapshot.clone();
+    twice.extend_from_slice(&snapshot);
+    assert_eq!(peer.session.restore(0, &twice), Err(RestoreError::Corrupt));
+}
+
+#[test]
+fn restore_comes_before_the_first_connect() {
+    let mut peer = Peer::new(options());
+    peer.connect();
+    assert_eq!(
+        peer.session.restore(peer.now, &[]),
+        Err(RestoreError::Started)
+    );
+}
+
+proptest::proptest! {
+    /// Whatever a store hands back (another program's data, a torn
+    /// write), restore answers with a typed error or a session, never a
+    /// panic; and a refused restore leaves nothing behind.
+    #[test]
+    fn any_bytes_restore_or_are_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let mut peer = Peer::new(options());
+        if peer.session.restore(0, &bytes).is_err() {
+            proptest::prop_assert_eq!(peer.session.metrics().in_flight, 0);
+            proptest::prop_assert_eq!(peer.session.metrics().queued, 0);
+        }
+    }
+
+    /// Any valid snapshot with one byte changed.
+    #[test]
+    fn a_damaged_snapshot_never_panics(at in 0usize..400, byte in proptest::prelude::any::<u8>()) {
+        let mut snapshot = first_page().session.snapshot();
+        let len = snapshot.len();
+        snapshot[at % len] = byte;
+        let mut peer = Peer::new(options());
+        let _ = peer.session.restore(0, &snapshot);
+        peer.connect_with(session_present());
+        let _ = peer.sent();
+    }
+}
