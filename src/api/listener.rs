@@ -120,6 +120,11 @@ impl Output for Tap {
 
     fn give_back(&mut self, (): ()) {}
 
+    /// The Rust API offers no store: a journal only comes after a store
+    /// restored the session, which never happens here.
+    #[cfg(feature = "store")]
+    fn journal(&mut self, _journal: &[u8]) {}
+
     fn event(&mut self, session: &Session, event: &SessionEvent) {
         let mut s = self.0.borrow_mut();
         match event {
