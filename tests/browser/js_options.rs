@@ -142,7 +142,7 @@ async fn bad_operation_options_are_rejected_naming_the_field() {
         );
     }
 
-    // A Session Expiry Interval when connected with 0 [MQTT-3.14.2-2].
+    // A Session Expiry Interval when connected with 0 (section 3.14.2.2.2).
     let e = settle(
         "end",
         c.client

@@ -91,7 +91,7 @@ async fn session_expires_after_its_interval() {
 
 #[tokio::test]
 async fn session_expiry_can_be_shortened_at_disconnect_but_not_set_from_zero() {
-    // [MQTT-3.14.2-2]
+    // Section 3.14.2.2.2: from 0 to non-zero is a Protocol Error.
     let b = broker().await;
     let addr = b.tcp[0];
     // 60 at CONNECT, 0 at DISCONNECT: the session ends with the connection.

@@ -218,7 +218,7 @@ impl Connection {
 
     fn on_disconnect(&mut self, disconnect: Disconnect) -> End {
         if let Some(expiry) = disconnect.properties.session_expiry_interval {
-            // [MQTT-3.14.2-2]: not from 0 to non-zero.
+            // Not from 0 to non-zero: a Protocol Error (section 3.14.2.2.2).
             if self.connect_session_expiry == 0 && expiry > 0 {
                 self.send_disconnect(ReasonCode::ProtocolError);
                 return End::Abnormal;
