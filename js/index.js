@@ -4,6 +4,7 @@
 import { WasmClient, initSync, wasmUrl } from '#wasm';
 import { Connection } from './bridge.js';
 import { watchEnvironment } from './lifecycle.js';
+import { messageIterator } from './messages.js';
 import { MqttError, bytes, read, connectArgs, publishArgs, subscribeArgs, endArgs } from './options.js';
 
 export { MqttError };
@@ -246,33 +247,13 @@ export class MqttClient {
    * Leaving the loop unsubscribes.
    */
   messages(filter, options) {
-    const queue = [];
-    let wake = null;
-    let done = false;
-    const handler = (topic, payload, packet) => {
-      queue.push({ topic, payload, packet });
-      wake?.();
-    };
-    const subscribed = this.#subscribe(filter, { ...options, handler });
-    // A failed subscribe is reported by next(); unawaited, it is not an unhandled rejection.
-    subscribed.catch(() => {});
-    const client = this;
-    return {
-      [Symbol.asyncIterator]() { return this; },
-      async next() {
-        await subscribed;
-        while (!done && queue.length === 0) await new Promise((r) => (wake = r));
-        wake = null;
-        return done && queue.length === 0 ? { done: true, value: undefined } : { done: false, value: queue.shift() };
+    return messageIterator(
+      (handler) => this.#subscribe(filter, { ...options, handler }),
+      async (handler) => {
+        this.#removeHandler(filter, handler);
+        if (!this.#handlers.has(filter)) await this.unsubscribe(filter).catch(() => {});
       },
-      async return() {
-        done = true;
-        wake?.();
-        client.#removeHandler(filter, handler);
-        if (!client.#handlers.has(filter)) await client.unsubscribe(filter).catch(() => {});
-        return { done: true, value: undefined };
-      },
-    };
+    );
   }
 
   /** Answers an `auth` challenge (enhanced authentication) or starts re-authentication. */

@@ -4,6 +4,7 @@
 // or, where there is none, in a leader tab (js/shared-leader.js).
 import { MqttError, text, json } from './index.js';
 import { leaderLink } from './shared-leader.js';
+import { messageIterator } from './messages.js';
 import { errorFromWire, errorToWire, optionsKey, tabLock } from './shared-wire.js';
 
 export { MqttError, text, json };
@@ -294,32 +295,13 @@ export class SharedClient {
   }
 
   messages(filter, options) {
-    const queue = [];
-    let wake = null;
-    let done = false;
-    const handler = (topic, payload, packet) => {
-      queue.push({ topic, payload, packet });
-      wake?.();
-    };
-    const subscribed = this.#subscribe(filter, { ...options, handler });
-    subscribed.catch(() => {});
-    const client = this;
-    return {
-      [Symbol.asyncIterator]() { return this; },
-      async next() {
-        await subscribed;
-        while (!done && queue.length === 0) await new Promise((r) => (wake = r));
-        wake = null;
-        return done && queue.length === 0 ? { done: true, value: undefined } : { done: false, value: queue.shift() };
+    return messageIterator(
+      (handler) => this.#subscribe(filter, { ...options, handler }),
+      async (handler) => {
+        this.#removeHandler(filter, handler);
+        if (!this.#handlers.has(filter)) await this.unsubscribe(filter).catch(() => {});
       },
-      async return() {
-        done = true;
-        wake?.();
-        client.#removeHandler(filter, handler);
-        if (!client.#handlers.has(filter)) await client.unsubscribe(filter).catch(() => {});
-        return { done: true, value: undefined };
-      },
-    };
+    );
   }
 
   auth(data) {
