@@ -142,10 +142,19 @@ test('the table sorts, filters, and lists offline devices first', async () => {
 
 test('a battery threshold raises alerts that can be acknowledged', async () => {
   // The emptiest battery of the fleet (by sorting): a threshold just above it catches it.
-  await page.locator('#fleet-table th[data-sort="battery"] button').click();
-  const first = rows().and(page.locator(':not([data-state="offline"])')).first();
-  const id = await first.getAttribute('data-device');
-  const level = Number(await first.locator('td.num').nth(2).textContent());
+  const battery = page.locator('#fleet-table th[data-sort="battery"]');
+  await battery.locator('button').click();
+  assert.equal(await battery.getAttribute('aria-sort'), 'ascending');
+  // The order is refreshed once a second: wait until the rows are in battery
+  // order, then read the first online row's id and battery in one go (two
+  // reads could straddle a refresh and pair one row's id with another's level).
+  const { id, level } = await (await page.waitForFunction(() => {
+    const online = [...document.querySelectorAll('#fleet-table tbody tr[data-device]')]
+      .filter((tr) => tr.dataset.state !== 'offline');
+    const levels = online.map((tr) => Number(tr.querySelectorAll('td.num')[2]?.textContent));
+    const sorted = levels.every((v, i) => i === 0 || v - levels[i - 1] >= -0.25);
+    return online.length > 10 && sorted && { id: online[0].dataset.device, level: levels[0] };
+  }, null, { timeout: LIVE_MS })).jsonValue();
   assert.ok(Number.isFinite(level), `battery of ${id}`);
   const thresholds = page.locator('#thresholds');
   await thresholds.locator('input[name="batteryBelow"]').fill(String(level + 0.5));
