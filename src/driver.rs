@@ -143,6 +143,12 @@ impl<O: Output + 'static> Driver<O> {
         self.output.ended();
     }
 
+    /// Without a store nothing waits for one (`store.rs` has the other).
+    #[cfg(not(feature = "store"))]
+    fn awaits_store(&self) -> bool {
+        false
+    }
+
     /// Whether the session gave up: commands fail at once.
     pub(crate) fn is_stopped(&self) -> bool {
         self.stopped
@@ -173,7 +179,7 @@ impl<O: Output + 'static> Driver<O> {
             if let Some(finish) = self.ending.take() {
                 let m = self.session.metrics();
                 let idle = m.in_flight == 0 && m.queued == 0;
-                if idle || !self.session.is_connected() {
+                if (idle || !self.session.is_connected()) && !self.awaits_store() {
                     finish(self);
                     continue;
                 }

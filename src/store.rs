@@ -26,9 +26,30 @@ impl WasmClient {
             Err(_) => [3].into(),
         })
     }
+
+    /// The store committed the next `batches` journal batches (in the
+    /// order their records came): what waited for them goes now.
+    pub fn committed(&self, batches: u32) {
+        with_driver(&self.driver, |d| {
+            d.session.journal_committed(batches.into());
+        });
+    }
+
+    /// The store cannot write: the session goes on in memory, and what
+    /// waited for the store goes now.
+    #[wasm_bindgen(js_name = storeFailed)]
+    pub fn store_failed(&self) {
+        with_driver(&self.driver, |d| d.session.stop_journal());
+    }
 }
 
 impl<O: Output + 'static> Driver<O> {
+    /// Whether output waits for the store to commit: `end()` waits too,
+    /// or a message stored as delivered would come after `end`.
+    pub(crate) fn awaits_store(&self) -> bool {
+        self.session.awaits_journal()
+    }
+
     /// The journal the session wrote this turn, to the store.
     pub(crate) fn write_journal(&mut self) {
         let mut journal = Vec::new();

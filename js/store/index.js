@@ -35,7 +35,11 @@ function unfit(o) {
 function store(backend, { lockTimeout = 5000 } = {}) {
   let client;
   let Err;
+  /** The client's wasm, told when its journal is committed. */
+  let wasm;
   let pending = [];
+  /** Journal batches in `pending`. */
+  let batches = 0;
   let writing = null;
   let broken = false;
   let release;
@@ -50,17 +54,28 @@ function store(backend, { lockTimeout = 5000 } = {}) {
     client.emit('error', error);
   };
 
-  /** Writes what the journal said so far, in one transaction; one at a time, in order. */
+  /**
+   * Writes what the journal said so far, in one transaction; one at a
+   * time, in order. Once it commits, the session lets go of what waited
+   * for it (a PUBREC, PUBREL, PUBCOMP, QoS 2 PUBLISH or delivery).
+   */
   const flushNow = async () => {
     while (writing) await writing;
-    if (!pending.length || broken) return;
+    if (!batches || broken) return;
     const ops = coalesce(pending, stored);
+    const n = batches;
     pending = [];
-    writing = backend.write(ops).catch(async (e) => {
+    batches = 0;
+    writing = (ops.length ? backend.write(ops) : Promise.resolve()).then(() => {
+      if (!broken) wasm.committed(n);
+    }, async (e) => {
       // A lost batch would leave stale records that a reload would
       // resume: forget this client's records and go on from memory.
       broken = true;
+      pending = [];
+      batches = 0;
       fail(e, 'STORE_FAILED', 'cannot write the session store; the session continues in memory only');
+      wasm.storeFailed();
       await backend.write([[DELETE_FROM, keyName(new Uint8Array(8)), new Uint8Array(8)]]).catch(() => {});
     }).finally(() => { writing = null; });
     await writing;
@@ -105,7 +120,8 @@ function store(backend, { lockTimeout = 5000 } = {}) {
      * The client's wasm started (its socket not open yet): restores what
      * was kept; emits `restored`, or an error when the records were refused.
      */
-    started(wasm) {
+    started(w) {
+      wasm = w;
       if (!kept) return;
       const [status, inFlight, queued, inbound] = wasm.restore(kept);
       kept = undefined;
@@ -122,9 +138,8 @@ function store(backend, { lockTimeout = 5000 } = {}) {
     /** A journal batch from the client: written at the end of the current task. */
     write(journal) {
       if (broken) return;
-      const first = !pending.length;
       for (const op of operations(journal)) pending.push(op);
-      if (first) queueMicrotask(flushNow);
+      if (batches++ === 0) queueMicrotask(flushNow);
     },
 
     /**

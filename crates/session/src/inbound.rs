@@ -207,6 +207,10 @@ impl Session {
                     }
                     self.inbound_qos2.insert(id.get());
                     self.journal_inbound(id, true);
+                    // With a store: neither delivered nor acknowledged until
+                    // the id is stored, or a crash forgets it and the
+                    // broker's re-send is delivered again [MQTT-4.3.3-10].
+                    self.hold_for_journal();
                     self.deliver(publish);
                 }
                 if PubRec::new(id).encode(version, &mut self.tx).is_ok() {
@@ -232,6 +236,10 @@ impl Session {
     fn on_pubrel(&mut self, now: Millis, pubrel: PubRel) {
         let reason_code = if self.inbound_qos2.remove(pubrel.packet_id.get()) {
             self.journal_inbound(pubrel.packet_id, false);
+            // With a store: no PUBCOMP until the id's removal is stored,
+            // or a resumed session would take the broker's next message
+            // under this id [MQTT-4.3.3-12] for a re-send and drop it.
+            self.hold_for_journal();
             ReasonCode::Success
         } else {
             ReasonCode::PacketIdentifierNotFound
@@ -290,6 +298,10 @@ impl Session {
                 }
                 if stage == Stage::PubRec {
                     self.journal_in_flight(id.get());
+                    // With a store: no PUBREL until the store has it in
+                    // place of the PUBLISH, which must not be re-sent once
+                    // PUBREL has left [MQTT-4.3.3-6].
+                    self.hold_for_journal();
                 }
                 self.send_pubrel(now, id, ReasonCode::Success);
             }

@@ -24,6 +24,9 @@ extern crate alloc;
 
 mod alias;
 mod backoff;
+// Output that waits for the store to commit (`store` feature).
+#[cfg(feature = "store")]
+mod commit;
 mod control;
 mod error;
 mod event;

@@ -310,6 +310,13 @@ impl Session {
                         Some(interval.saturating_sub(waited));
                 }
                 publish.packet_id = id;
+                if publish.qos == QoS::ExactlyOnce {
+                    // With a store: a QoS 2 PUBLISH leaves once stored, or
+                    // a crash leaves the broker holding an id the next
+                    // page may reuse for a message the broker then drops
+                    // as a re-send [MQTT-4.3.3-1] [MQTT-4.3.3-10].
+                    self.hold_for_journal();
+                }
                 self.transmit_publish(now, &publish);
                 self.metrics.messages_out += 1;
                 match id {

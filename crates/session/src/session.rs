@@ -92,6 +92,9 @@ pub struct Session {
     pub(crate) auth_challenge: bool,
     /// Changes to the resumable state for a store, once turned on (`store.rs`).
     pub(crate) journal: crate::store::Journal,
+    /// Output waiting for the store to commit the journal (`commit.rs`).
+    #[cfg(feature = "store")]
+    pub(crate) gate: crate::commit::Gate,
 }
 
 impl Session {
@@ -131,6 +134,8 @@ impl Session {
             metrics: Metrics::default(),
             auth_challenge: false,
             journal: Default::default(),
+            #[cfg(feature = "store")]
+            gate: Default::default(),
         }
     }
 
@@ -191,6 +196,10 @@ impl Session {
     /// Send them as one transport frame.
     #[must_use]
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> bool {
+        #[cfg(feature = "store")]
+        if self.awaits_journal() {
+            return self.poll_transmit_held(out);
+        }
         if self.tx.is_empty() {
             return false;
         }
@@ -202,6 +211,10 @@ impl Session {
     /// The next event, if any.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
+        #[cfg(feature = "store")]
+        if !self.event_may_go() {
+            return None;
+        }
         self.events.pop_front()
     }
 
@@ -304,6 +317,7 @@ impl Session {
         let connect = self.options.connect_packet(clean_start);
         self.tx.clear();
         connect.encode(&mut self.tx).map_err(UsageError::Encode)?;
+        self.send_now_from(0);
         self.decoder.reset();
         self.decoder.set_version(self.options.protocol_version);
         self.sent_packet(now);
@@ -333,9 +347,11 @@ impl Session {
                 reason_code,
                 properties,
             };
+            let start = self.tx.len();
             packet
                 .encode(self.options.protocol_version, &mut self.tx)
                 .map_err(UsageError::Encode)?;
+            self.send_now_from(start);
             self.sent_packet(now);
         }
         self.state = State::Ended;
@@ -573,9 +589,11 @@ impl Session {
                 } else {
                     ReasonCode::ProtocolError
                 };
+                let start = self.tx.len();
                 Disconnect::new(reason)
                     .encode(self.options.protocol_version, &mut self.tx)
                     .ok();
+                self.send_now_from(start);
                 self.sent_packet(now);
             }
         }

@@ -96,13 +96,17 @@ impl Session {
         self.journal.get_or_insert_with(Vec::new);
     }
 
-    /// Moves the journal written since the last call into `out`; `false`
-    /// if there was none. Write it to the store as one transaction.
+    /// Moves the journal written since the last call (one batch) into
+    /// `out`; `false` if there was none. Write batches to the store in
+    /// order, each in one transaction (or several in one), and report each
+    /// commit with [`Session::journal_committed`]: some output waits for
+    /// it (see `commit.rs`).
     #[must_use]
     pub fn poll_journal(&mut self, out: &mut Vec<u8>) -> bool {
         match &mut self.journal {
             Some(j) if !j.is_empty() => {
                 out.append(j);
+                self.gate.polled();
                 true
             }
             _ => false,

@@ -27,6 +27,10 @@ impl Session {
     pub(crate) fn journal_inbound(&mut self, _: PacketId, _: bool) {}
 
     pub(crate) fn journal_inbound_cleared(&mut self) {}
+
+    pub(crate) fn hold_for_journal(&mut self) {}
+
+    pub(crate) fn send_now_from(&mut self, _: usize) {}
 }
 
 pub(crate) fn forget(_: &mut Journal, _: Token) {}

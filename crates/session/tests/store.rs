@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use wasmqtt_codec::{Packet, PubAck, PubRec, QoS};
+use wasmqtt_codec::{Packet, PubAck, PubRec, PubRel, QoS};
 use wasmqtt_session::{Event, Options, RestoreError, Restored, FORMAT};
 
 fn options() -> Options {
@@ -115,6 +115,9 @@ fn restored_inbound_qos2_id_is_not_delivered_again_mqtt_4_3_3_10() {
 fn without_the_session_restored_publishes_follow_requeue_unacked() {
     let (mut peer, _) = second_page(&first_page().session.snapshot());
     let events = peer.connect();
+    // The QoS 2 one goes out as new once the store has its record.
+    let _ = batch(&mut peer);
+    peer.session.journal_committed(1);
     // Past PUBREC the server owned "b": it completes; the rest go out as new.
     assert_eq!(
         events
@@ -207,4 +210,176 @@ proptest::proptest! {
         peer.connect_with(session_present());
         let _ = peer.sent();
     }
+}
+
+// ----- output that waits for the store to commit (`commit.rs`) -----
+
+/// A connected page with a store on (nothing restored).
+fn stored_page() -> Peer {
+    let mut peer = Peer::new(options());
+    peer.session.restore(peer.now, &[]).unwrap();
+    peer.connect();
+    peer
+}
+
+/// Polls the journal: one batch, as a driver hands it to the store.
+fn batch(peer: &mut Peer) -> Vec<u8> {
+    let mut out = Vec::new();
+    assert!(peer.session.poll_journal(&mut out), "no journal");
+    out
+}
+
+fn inbound_qos2(id: u16, payload: &str) -> Packet {
+    let mut p = publish("in", QoS::ExactlyOnce, payload.as_bytes());
+    p.packet_id = Some(pid(id));
+    Packet::Publish(p)
+}
+
+fn messages(events: &[Event]) -> usize {
+    events
+        .iter()
+        .filter(|e| matches!(e, Event::Message(_)))
+        .count()
+}
+
+#[test]
+fn inbound_qos2_is_delivered_and_pubrec_sent_once_its_id_is_stored_mqtt_4_3_3_10() {
+    let mut peer = stored_page();
+    peer.send(inbound_qos2(7, "x"));
+    let _ = batch(&mut peer);
+    assert!(peer.sent().is_empty(), "PUBREC before the id was stored");
+    assert_eq!(
+        messages(&peer.events()),
+        0,
+        "delivered before the id was stored"
+    );
+    assert!(peer.session.awaits_journal());
+    peer.session.journal_committed(1);
+    assert!(matches!(peer.sent().as_slice(), [Packet::PubRec(r)] if r.packet_id == pid(7)));
+    assert_eq!(messages(&peer.events()), 1);
+    assert!(!peer.session.awaits_journal());
+}
+
+#[test]
+fn pubcomp_waits_until_the_ids_removal_is_stored_mqtt_4_3_3_12() {
+    let mut peer = stored_page();
+    peer.send(inbound_qos2(7, "x"));
+    let _ = batch(&mut peer);
+    peer.session.journal_committed(1);
+    let _ = (peer.sent(), peer.events());
+    peer.send(Packet::PubRel(PubRel::new(pid(7))));
+    let _ = batch(&mut peer);
+    assert!(
+        peer.sent().is_empty(),
+        "PUBCOMP before the removal was stored"
+    );
+    peer.session.journal_committed(1);
+    assert!(matches!(peer.sent().as_slice(), [Packet::PubComp(c)] if c.packet_id == pid(7)));
+}
+
+#[test]
+fn pubrel_waits_until_it_replaces_the_stored_publish_mqtt_4_3_3_6() {
+    let mut peer = stored_page();
+    peer.session
+        .publish(peer.now, publish("t", QoS::ExactlyOnce, b"a"))
+        .unwrap();
+    let _ = batch(&mut peer);
+    peer.session.journal_committed(1);
+    assert!(matches!(peer.sent().as_slice(), [Packet::Publish(_)]));
+    peer.send(Packet::PubRec(PubRec::new(pid(1))));
+    let _ = batch(&mut peer);
+    assert!(
+        peer.sent().is_empty(),
+        "PUBREL before its record was stored"
+    );
+    peer.session.journal_committed(1);
+    assert!(matches!(peer.sent().as_slice(), [Packet::PubRel(r)] if r.packet_id == pid(1)));
+}
+
+#[test]
+fn a_qos2_publish_waits_for_its_record_and_what_follows_keeps_its_order_mqtt_4_3_3_1() {
+    let mut peer = stored_page();
+    // QoS 1 goes at once: a crash before its record can only lose it,
+    // and the broker frees its id with PUBACK.
+    peer.session
+        .publish(peer.now, publish("t", QoS::AtLeastOnce, b"1"))
+        .unwrap();
+    assert_eq!(peer.sent().len(), 1);
+    let _ = batch(&mut peer);
+    peer.session
+        .publish(peer.now, publish("t", QoS::ExactlyOnce, b"2"))
+        .unwrap();
+    peer.session
+        .publish(peer.now, publish("t", QoS::AtLeastOnce, b"3"))
+        .unwrap();
+    let _ = batch(&mut peer);
+    assert!(peer.sent().is_empty());
+    // The store commits the first batch (the record of "1") only: "2" waits.
+    peer.session.journal_committed(1);
+    assert!(peer.sent().is_empty());
+    peer.session.journal_committed(1);
+    let payloads: Vec<_> = peer
+        .sent()
+        .into_iter()
+        .map(|p| match p {
+            Packet::Publish(p) => p.payload.to_vec(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(payloads, [b"2".to_vec(), b"3".to_vec()]);
+}
+
+#[test]
+fn a_new_connection_sends_connect_at_once_and_not_what_waited_for_the_old_one() {
+    let mut peer = stored_page();
+    peer.send(inbound_qos2(7, "x"));
+    let _ = batch(&mut peer);
+    peer.session.handle_connection_lost(peer.now);
+    peer.session.connect(peer.now).unwrap();
+    // CONNECT needs no record; the PUBREC was for the lost connection.
+    assert!(matches!(peer.sent().as_slice(), [Packet::Connect(_)]));
+    peer.send(Packet::ConnAck(session_present()));
+    peer.session.journal_committed(1);
+    assert!(peer.sent().is_empty());
+    // Delivered once the id is stored; the broker's re-send gets PUBREC only.
+    assert_eq!(messages(&peer.events()), 1);
+    let mut dup = publish("in", QoS::ExactlyOnce, b"x");
+    dup.packet_id = Some(pid(7));
+    dup.dup = true;
+    peer.send(Packet::Publish(dup));
+    assert!(matches!(peer.sent().as_slice(), [Packet::PubRec(_)]));
+    assert_eq!(messages(&peer.events()), 0);
+}
+
+#[test]
+fn a_store_that_fails_lets_everything_go_and_keeps_no_journal() {
+    let mut peer = stored_page();
+    peer.send(inbound_qos2(7, "x"));
+    peer.session.stop_journal();
+    assert!(matches!(peer.sent().as_slice(), [Packet::PubRec(_)]));
+    assert_eq!(messages(&peer.events()), 1);
+    peer.send(Packet::PubRel(PubRel::new(pid(7))));
+    assert!(matches!(peer.sent().as_slice(), [Packet::PubComp(_)]));
+    assert!(!peer.session.poll_journal(&mut Vec::new()));
+}
+
+#[test]
+fn disconnect_goes_at_once_and_events_still_wait() {
+    let mut peer = stored_page();
+    peer.send(inbound_qos2(7, "x"));
+    let _ = batch(&mut peer);
+    peer.session
+        .disconnect(
+            peer.now,
+            wasmqtt_codec::ReasonCode::Success,
+            None,
+            Default::default(),
+        )
+        .unwrap();
+    assert!(matches!(peer.sent().as_slice(), [Packet::Disconnect(_)]));
+    assert!(peer.events().is_empty());
+    peer.session.journal_committed(1);
+    let events = peer.events();
+    assert_eq!(messages(&events), 1);
+    assert!(matches!(events.last(), Some(Event::Disconnected(_))));
 }
