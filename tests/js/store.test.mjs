@@ -2,8 +2,10 @@
 // wasmqtt-broker and mosquitto: a page's QoS 1/2 publishes survive a
 // reload mid-burst, closing and reopening, and a crash with store writes
 // pending; a QoS 2 message to the page is delivered once across a reload
-// between PUBREC and PUBREL. A subscriber (MQTT.js, in Node) counts what
-// the broker delivered: 0 lost, 0 QoS 2 duplicates [MQTT-4.3.3-10] [MQTT-4.4.0-1].
+// between PUBREC and PUBREL; and while the store cannot write, nothing that
+// rests on an unwritten record leaves (PUBREC, PUBREL, a delivery) before
+// the page crashes. A subscriber (MQTT.js, in Node) counts what the broker
+// delivered: 0 lost, 0 QoS 2 duplicates [MQTT-4.3.3-10] [MQTT-4.4.0-1].
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +73,22 @@ async function subscriber(url, topic) {
     },
   };
 }
+
+/** Crashes `page`'s renderer (CDP `Page.crash`): nothing of it runs on, not even unload. */
+async function crash(page) {
+  const cdp = await page.context().newCDPSession(page);
+  let timer;
+  const crashed = new Promise((resolve, reject) => {
+    page.once('crash', resolve);
+    timer = setTimeout(() => reject(new Error('the page did not crash')), WAIT);
+  });
+  cdp.send('Page.crash').catch(() => {});
+  await crashed.finally(() => clearTimeout(timer));
+}
+
+const PUBLISH = 3;
+const PUBREC = 5;
+const PUBREL = 6;
 
 /** Every message below `durable` (in publish order) arrived; no QoS 2 one twice. */
 function assertDelivered(counts, durable, total) {
@@ -199,6 +217,99 @@ for (const [name, url] of BROKERS) {
         }
       });
     }
+
+    /**
+     * The crash window: the store cannot write (another readwrite
+     * transaction holds its object store), a QoS 2 message arrives, and
+     * the page crashes before the id is stored. The message must not have
+     * been delivered nor PUBRECed, so the broker re-sends it to the next
+     * page, which delivers it: once in all [MQTT-4.3.3-10] [MQTT-4.4.0-1].
+     */
+    test('inbound QoS 2 while the store cannot write: neither delivered nor PUBRECed; after a crash, delivered once', async () => {
+      const context = await browser.newContext();
+      try {
+        const topic = `test/store/${unique('window-in')}`;
+        const clientId = unique('window-in');
+        const deliveries = [];
+        const page = await storePage(context, deliveries);
+        await page.evaluate(async ([u, id, t]) => {
+          const { page: p } = window;
+          await p.open(u, id);
+          await p.state.client.subscribe(t, { qos: 2 });
+          await p.blockStore();
+        }, [url, clientId, topic]);
+        const publisher = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+        subscribers.push(publisher);
+        await publisher.publishAsync(topic, 'once', { qos: 2 });
+        // The session has the message (counted as it is decoded) ...
+        await page.waitForFunction(() => window.page.state.client.metrics.messagesIn >= 1, null, { timeout: WAIT });
+        const seen = await page.evaluate(() => ({ delivered: window.page.state.delivered, sent: window.page.state.sent }));
+        // ... and, its id not stored, neither delivers nor acknowledges it.
+        assert.equal(seen.delivered, 0);
+        assert.ok(!seen.sent.includes(PUBREC), `sent ${seen.sent}`);
+        await crash(page);
+
+        const second = await storePage(context, deliveries);
+        const restored = await open(second, url, clientId);
+        assert.equal(restored.inbound, 0);
+        await second.waitForFunction(() => window.page.state.delivered >= 1, null, { timeout: WAIT });
+        await publisher.publishAsync(topic, 'after', { qos: 2 });
+        await second.waitForFunction(() => window.page.state.last === 'after', null, { timeout: WAIT });
+        await publisher.endAsync();
+        assert.deepEqual(deliveries, ['once', 'after']);
+        await second.evaluate(() => window.page.state.client.end());
+      } finally {
+        await context.close();
+      }
+    });
+
+    /**
+     * The same window for our QoS 2 publish: PUBREC arrives while the store
+     * cannot write, so PUBREL must wait (the store still says PUBLISH); the
+     * page crashes, the next one re-sends the PUBLISH with DUP, which the
+     * broker, never released, takes as a re-send: one copy for the
+     * subscriber [MQTT-4.3.3-6] [MQTT-4.4.0-1].
+     */
+    test('outbound QoS 2 while the store cannot write: no PUBREL; after a crash, accepted once', async () => {
+      const context = await browser.newContext();
+      try {
+        const topic = `test/store/${unique('window-out')}`;
+        const sub = await subscriber(url, topic);
+        const clientId = unique('window-out');
+        const page = await storePage(context);
+        await open(page, url, clientId);
+        await page.evaluate(async (t) => {
+          const { page: p } = window;
+          p.hold.incoming = true;
+          p.state.client.publish(t, 'p', { qos: 2 }).catch(() => {});
+          // Its record stored, the PUBLISH left; then the store is blocked.
+          await p.state.store.flush();
+          await p.blockStore();
+        }, topic);
+        await page.waitForFunction(() => window.page.heldFrames() >= 1, null, { timeout: WAIT });
+        const seen = await page.evaluate(() => {
+          const { page: p } = window;
+          const before = p.state.client.metrics.packetsIn;
+          // The PUBREC, handled in this call.
+          p.release();
+          return { sent: p.state.sent, read: p.state.client.metrics.packetsIn - before, inFlight: p.state.client.metrics.inFlight };
+        });
+        assert.ok(seen.sent.includes(PUBLISH), `sent ${seen.sent}`);
+        assert.equal(seen.read, 1);
+        assert.equal(seen.inFlight, 1);
+        assert.ok(!seen.sent.includes(PUBREL), `sent ${seen.sent}`);
+        await crash(page);
+
+        const second = await storePage(context);
+        const restored = await open(second, url, clientId);
+        assert.equal(restored.inFlight, 1);
+        await second.evaluate((t) => window.page.settle(t, 'end'), topic);
+        await sub.done();
+        assert.deepEqual([...sub.counts], [['p', 1]]);
+      } finally {
+        await context.close();
+      }
+    });
   });
 }
 
