@@ -12,7 +12,7 @@ const done = (request) => new Promise((resolve, reject) => {
 
 const committed = (tx) => new Promise((resolve, reject) => {
   tx.oncomplete = resolve;
-  tx.onerror = () => reject(tx.error);
+  tx.onerror = (e) => reject(tx.error ?? e.target.error);
   tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
 });
 

@@ -49,7 +49,9 @@ function store(backend, { lockTimeout = 5000 } = {}) {
   const stored = new Set();
 
   const fail = (e, code, what) => {
-    const error = new Err(`${what}: ${e?.message ?? e}`, code);
+    // A DOMException may say only its name (QuotaExceededError).
+    const why = e instanceof Error || e instanceof DOMException ? [e.name, e.message].filter(Boolean).join(': ') : e;
+    const error = new Err(`${what}: ${why}`, code);
     error.cause = e;
     client.emit('error', error);
   };

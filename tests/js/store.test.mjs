@@ -397,6 +397,42 @@ describe('session store, options, tabs and failures', () => {
     }
   });
 
+  test('out of quota: STORE_FAILED, and the client goes on from memory with nothing lost', async () => {
+    const context = await browser.newContext();
+    try {
+      const topic = `test/store/${unique('quota')}`;
+      const sub = await subscriber(url, topic);
+      const page = await storePage(context);
+      await open(page, url, unique('quota'));
+      // Every write from now on exceeds the origin's quota: a real QuotaExceededError.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 1 });
+      const r = await page.evaluate(async (t) => {
+        const { client } = window.page.state;
+        const payload = (j) => `${(j % 2) + 1}:${j >> 1}`;
+        // 100 at QoS 1 and 100 at QoS 2: half before the store fails, half after.
+        const settled = [];
+        const publish = (from, to) => {
+          for (let j = from; j < to; j++) settled.push(client.publish(t, payload(j), { qos: (j % 2) + 1 }));
+        };
+        publish(0, 100);
+        await window.h.next(client, 'error');
+        publish(100, 200);
+        const outcomes = await Promise.allSettled(settled);
+        return { acked: outcomes.filter((o) => o.status === 'fulfilled').length, errors: window.page.state.errors };
+      }, topic);
+      assert.equal(r.acked, 200);
+      assert.equal(r.errors.length, 1, r.errors.join('; '));
+      assert.match(r.errors[0], /^STORE_FAILED: .*QuotaExceededError/);
+      await page.evaluate((t) => window.page.settle(t, 'end'), topic);
+      await sub.done();
+      assertDelivered(sub.counts, 200, 200);
+      assert.equal([...sub.counts.values()].reduce((a, b) => a + b, 0), 200);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the core entry has none of the store: `store` is an unknown option there', async () => {
     const context = await browser.newContext();
     try {
