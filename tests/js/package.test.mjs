@@ -1,6 +1,7 @@
 // The npm package as a user gets it: `npm pack`, installed into a fresh
 // Vite 7 project, built with `vite build`, served, and run in Chromium
-// against wasmqtt-broker. Type-checked against the packed types too.
+// against wasmqtt-broker: the core and shared entries, and the store entry
+// across a page reload. Type-checked against the packed types too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -43,9 +44,41 @@ async function npm(args, cwd) {
 const APP = `
 import { connectAsync, MqttError } from 'wasmqtt';
 import { connectAsync as connectShared } from 'wasmqtt/shared';
+import { connect as connectStored, indexedDBStore } from 'wasmqtt/store';
 
 const params = new URLSearchParams(location.search);
 const topic = 'test/vite/' + Math.random().toString(36).slice(2);
+
+// wasmqtt/store across a reload: the first load publishes at QoS 1 with
+// its acknowledgement cut off (its frames dropped) and reloads; the
+// second resumes the session and re-sends it, to its own subscription.
+async function storeRoundTrip() {
+  const id = params.get('store');
+  const first = !sessionStorage.getItem(id);
+  sessionStorage.setItem(id, 'reloaded');
+  let drop = false;
+  class Dropping extends WebSocket { send(data) { if (!drop) super.send(data); } }
+  const store = indexedDBStore({ name: 'vite-app' });
+  const client = connectStored(params.get('broker'), {
+    clientId: id, clean: false, properties: { sessionExpiryInterval: 60 }, store, WebSocket: Dropping, reconnect: false,
+  });
+  let restored = null;
+  client.on('restored', (r) => { restored = r; });
+  const got = new Promise((resolve) => client.on('message', (t, payload) => resolve(new TextDecoder().decode(payload))));
+  await new Promise((resolve, reject) => { client.once('connect', resolve); client.once('error', reject); });
+  const storeTopic = 'test/vite/store/' + id;
+  if (first) {
+    await client.subscribe(storeTopic, { qos: 1 });
+    drop = true;
+    client.publish(storeTopic, 'kept', { qos: 1 }).catch(() => {});
+    await store.flush();
+    location.reload();
+    return new Promise(() => {});
+  }
+  const payload = await got;
+  await client.end();
+  return { restored, payload };
+}
 
 async function main() {
   const client = await connectAsync(params.get('broker'));
@@ -62,7 +95,7 @@ async function main() {
   return { payload, badIsMqttError: bad instanceof MqttError, badCode: bad.code, sharedId };
 }
 
-main().then(
+(params.has('store') ? storeRoundTrip() : main()).then(
   (r) => { window.result = { ok: true, ...r }; },
   (e) => { window.result = { ok: false, error: String(e && e.stack || e) }; },
 );
@@ -136,6 +169,17 @@ async function runsInChromium(url) {
   assert.match(result.sharedId ?? '', /^vite-/);
   assert.deepEqual(page.problems, [], missing.join(', '));
   await page.close();
+
+  // wasmqtt/store: a QoS 1 publish kept in IndexedDB across a reload.
+  const id = `vite-store-${Math.random().toString(36).slice(2, 10)}`;
+  const stored = await open(browser, `${url}/?broker=${encodeURIComponent(env.broker)}&store=${id}`);
+  await stored.waitForFunction(() => window.result, null, { timeout: 15000 });
+  const round = await stored.evaluate(() => window.result);
+  assert.equal(round.ok, true, round.error);
+  assert.deepEqual(round.restored, { inFlight: 1, queued: 0, inbound: 0 });
+  assert.equal(round.payload, 'kept');
+  assert.deepEqual(stored.problems, []);
+  await stored.close();
 }
 
 test('npm pack → install into a Vite 7 project → vite build → runs in Chromium', async () => {
@@ -154,8 +198,10 @@ test('npm pack → install into a Vite 7 project → vite build → runs in Chro
   // 4. Build, and check the wasm was emitted as an asset.
   await run(join(app, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: app });
   const assets = await readdir(join(app, 'dist/assets'));
-  const wasm = assets.find((f) => f.endsWith('.wasm'));
+  const wasm = assets.find((f) => f.endsWith('.wasm') && !f.startsWith('wasmqtt_store'));
   assert.ok(wasm, `no .wasm among the built assets: ${assets.join(', ')}`);
+  assert.ok(assets.some((f) => f.startsWith('wasmqtt_store_bg') && f.endsWith('.wasm')),
+    `no store wasm among the built assets: ${assets.join(', ')}`);
   // The timer worker a hidden page loads, emitted by Vite's worker handling.
   assert.ok(assets.some((f) => f.startsWith('timer-worker')), `no timer worker among the built assets: ${assets.join(', ')}`);
   // Shared mode's SharedWorker, bundled by Vite with the core it imports.
@@ -165,6 +211,7 @@ test('npm pack → install into a Vite 7 project → vite build → runs in Chro
   server = await serve(join(app, 'dist'));
   await runsInChromium(server.url);
   assert.ok(server.requests.includes(`/assets/${wasm}`), server.requests.join(', '));
+  assert.ok(server.requests.some((r) => /^\/assets\/wasmqtt_store_bg.*\.wasm$/.test(r)), server.requests.join(', '));
 });
 
 test('the same project under the Vite dev server, with no configuration', async () => {
