@@ -1,9 +1,7 @@
-// wasmqtt/store: records in IndexedDB, one object store keyed by
-// [client id, key bytes]; binary keys sort bytewise, so reads come back in
-// key order, and an array key sorts after every binary one.
-import { DELETE_FROM, PUT } from './journal.js';
-
-const RECORDS = 'records';
+// wasmqtt/store: the log of journal chunks in IndexedDB, one object store
+// keyed by [client id, sequence number]. A write is one `put` of one chunk,
+// whatever it holds: IndexedDB's cost is per request, not per byte.
+const LOG = 'log';
 
 const done = (request) => new Promise((resolve, reject) => {
   request.onsuccess = () => resolve(request.result);
@@ -19,7 +17,10 @@ const committed = (tx) => new Promise((resolve, reject) => {
 export function idbBackend(name, durability) {
   let db;
   let id;
-  const range = (from) => IDBKeyRange.bound([id, from.buffer], [id, []]);
+  /** The next chunk's sequence number. */
+  let seq = 0;
+  const all = () => IDBKeyRange.bound([id, -Infinity], [id, Infinity]);
+  const transaction = () => db.transaction(LOG, 'readwrite', { durability });
   return {
     name: `indexedDB ${name}`,
     // Other tabs open the same database.
@@ -27,27 +28,34 @@ export function idbBackend(name, durability) {
     async open(clientId) {
       id = clientId;
       if (!globalThis.indexedDB) throw new Error('IndexedDB is not available');
-      const open = indexedDB.open(name, 1);
-      open.onupgradeneeded = () => open.result.createObjectStore(RECORDS);
+      const open = indexedDB.open(name, 2);
+      open.onupgradeneeded = () => {
+        // Version 1 (never released) kept a record per key.
+        if (open.result.objectStoreNames.contains('records')) open.result.deleteObjectStore('records');
+        open.result.createObjectStore(LOG);
+      };
       db = await done(open);
       // Another version of the page wants to upgrade: let it.
       db.onversionchange = () => db.close();
     },
+    /** The chunks, oldest first. */
     async read() {
-      const tx = db.transaction(RECORDS, 'readonly');
-      const all = range(new Uint8Array(8));
-      const [keys, values] = await Promise.all([
-        done(tx.objectStore(RECORDS).getAllKeys(all)), done(tx.objectStore(RECORDS).getAll(all))]);
-      return keys.map((k, i) => [new Uint8Array(k[1]), values[i]]);
+      const log = db.transaction(LOG, 'readonly').objectStore(LOG);
+      const [keys, chunks] = await Promise.all([done(log.getAllKeys(all())), done(log.getAll(all()))]);
+      seq = keys.length ? keys[keys.length - 1][1] + 1 : 0;
+      return chunks;
     },
-    write(ops) {
-      const tx = db.transaction(RECORDS, 'readwrite', { durability });
-      const records = tx.objectStore(RECORDS);
-      for (const [op, , key, value] of ops) {
-        if (op === PUT) records.put(value, [id, key.buffer]);
-        else if (op === DELETE_FROM) records.delete(range(key));
-        else records.delete([id, key.buffer]);
-      }
+    append(chunk) {
+      const tx = transaction();
+      tx.objectStore(LOG).put(chunk, [id, seq++]);
+      return committed(tx);
+    },
+    /** The whole log becomes `chunk` (none if empty), in one transaction. */
+    replace(chunk) {
+      const tx = transaction();
+      const log = tx.objectStore(LOG);
+      log.delete(all());
+      if (chunk.length) log.put(chunk, [id, seq++]);
       return committed(tx);
     },
   };

@@ -2,8 +2,10 @@
 // 1/2 state across page reloads. `connect(url, { clientId, clean: false,
 // properties: { sessionExpiryInterval }, store: indexedDBStore() })`. The
 // session (the store's wasm) writes a journal of its resumable state; this
-// module only moves those bytes to and from storage.
-import { coalesce, keyName, operations, records, DELETE_FROM } from './journal.js';
+// module only moves those bytes to and from storage: it appends each
+// write's journal to a log, and replaces the log by a snapshot of the
+// records it amounts to once the log is much larger than they are.
+import { concat, replay, snapshot } from './journal.js';
 import { idbBackend } from './idb.js';
 import { memoryBackend } from './memory.js';
 
@@ -32,6 +34,9 @@ function unfit(o) {
   return undefined;
 }
 
+/** Log bytes beyond four times the records' before the log is compacted. */
+const COMPACT_AFTER = 1 << 20;
+
 function store(backend, { lockTimeout = 5000 } = {}) {
   let client;
   let Err;
@@ -45,8 +50,11 @@ function store(backend, { lockTimeout = 5000 } = {}) {
   let release;
   /** What was kept, until the client's wasm starts. */
   let kept;
-  /** Key names the store holds, or is writing. */
-  const stored = new Set();
+  /** The records the log amounts to (key -> value), once written, and their value bytes. */
+  const live = new Map();
+  let liveBytes = 0;
+  /** Bytes in the log. */
+  let logBytes = 0;
 
   const fail = (e, code, what) => {
     // A DOMException may say only its name (QuotaExceededError).
@@ -64,11 +72,24 @@ function store(backend, { lockTimeout = 5000 } = {}) {
   const flushNow = async () => {
     while (writing) await writing;
     if (!batches || broken) return;
-    const ops = coalesce(pending, stored);
+    const chunk = concat(pending);
     const n = batches;
     pending = [];
     batches = 0;
-    writing = (ops.length ? backend.write(ops) : Promise.resolve()).then(() => {
+    liveBytes += replay(chunk, live);
+    logBytes += chunk.length;
+    let write;
+    if (logBytes > COMPACT_AFTER + 4 * liveBytes) {
+      const compacted = snapshot(live);
+      // The records now point into the snapshot: the old chunks can go.
+      live.clear();
+      replay(compacted, live);
+      logBytes = compacted.length;
+      write = backend.replace(compacted);
+    } else {
+      write = backend.append(chunk);
+    }
+    writing = write.then(() => {
       if (!broken) wasm.committed(n);
     }, async (e) => {
       // A lost batch would leave stale records that a reload would
@@ -78,7 +99,7 @@ function store(backend, { lockTimeout = 5000 } = {}) {
       batches = 0;
       fail(e, 'STORE_FAILED', 'cannot write the session store; the session continues in memory only');
       wasm.storeFailed();
-      await backend.write([[DELETE_FROM, keyName(new Uint8Array(8)), new Uint8Array(8)]]).catch(() => {});
+      await backend.replace(new Uint8Array(0)).catch(() => {});
     }).finally(() => { writing = null; });
     await writing;
   };
@@ -108,9 +129,11 @@ function store(backend, { lockTimeout = 5000 } = {}) {
       }
       try {
         await backend.open(options.clientId);
-        const read = await backend.read();
-        for (const [key] of read) stored.add(keyName(key));
-        kept = records(read);
+        for (const chunk of await backend.read()) {
+          liveBytes += replay(chunk, live);
+          logBytes += chunk.length;
+        }
+        kept = snapshot(live);
       } catch (e) {
         broken = true;
         release?.();
@@ -140,7 +163,7 @@ function store(backend, { lockTimeout = 5000 } = {}) {
     /** A journal batch from the client: written at the end of the current task. */
     write(journal) {
       if (broken) return;
-      for (const op of operations(journal)) pending.push(op);
+      pending.push(journal);
       if (batches++ === 0) queueMicrotask(flushNow);
     },
 

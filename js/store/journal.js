@@ -1,44 +1,66 @@
-// wasmqtt/store: the session journal (crates/session/src/store.rs) read as
-// store operations. Values are opaque bytes here: what they mean is the
-// session's business; keys are 8 bytes, big-endian, so byte order is key order.
+// wasmqtt/store: the session journal (crates/session/src/store.rs) as the
+// store keeps it: a log of journal chunks, one per write, replayed into
+// records (key -> value) when read, and compacted into one chunk of PUTs
+// once it has grown. Values are opaque bytes here: what they mean is the
+// session's business. Keys are 8 bytes, big-endian, held as 8-char strings
+// (a char per byte), so string order is key order.
 
 export const PUT = 1;
 export const DELETE = 2;
 /** Every key from this one on. */
 export const DELETE_FROM = 3;
 
-/** A key as a short string, for maps: 8 chars, in the same order as the bytes. */
-export const keyName = (key) => String.fromCharCode(...key);
+const keyAt = (b, i) => String.fromCharCode(b[i], b[i + 1], b[i + 2], b[i + 3], b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
 
-/** The operations of a journal, in order: [op, key name, key bytes, value?]. */
-export function* operations(journal) {
-  const view = new DataView(journal.buffer, journal.byteOffset, journal.byteLength);
+/**
+ * Applies the operations of journal `chunk` to `live` (key -> value, a
+ * view into `chunk`, not a copy); returns how many value bytes `live`
+ * gained (or lost). Throws on bytes that are not a journal.
+ */
+export function replay(chunk, live) {
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  let grown = 0;
   let i = 0;
-  while (i < journal.length) {
-    const op = journal[i];
-    const key = journal.slice(i + 1, i + 9);
+  while (i < chunk.length) {
+    const op = chunk[i];
+    if (i + 9 > chunk.length) throw new Error('the stored journal is truncated');
+    const key = keyAt(chunk, i + 1);
     i += 9;
     if (op === PUT) {
       const len = view.getUint32(i, true);
-      // A copy: storing a view would store the whole batch's buffer.
-      yield [op, keyName(key), key, journal.slice(i + 4, i + 4 + len)];
+      if (i + 4 + len > chunk.length) throw new Error('the stored journal is truncated');
+      grown += len - (live.get(key)?.length ?? 0);
+      live.set(key, chunk.subarray(i + 4, i + 4 + len));
       i += 4 + len;
+    } else if (op === DELETE) {
+      grown -= live.get(key)?.length ?? 0;
+      live.delete(key);
+    } else if (op === DELETE_FROM) {
+      for (const [k, v] of live) {
+        if (k >= key) {
+          grown -= v.length;
+          live.delete(k);
+        }
+      }
     } else {
-      yield [op, keyName(key), key];
+      throw new Error(`the stored journal has an unknown operation ${op}`);
     }
   }
+  return grown;
 }
 
-/** Records (key order) as `restore` takes them: a journal of PUTs. */
-export function records(entries) {
+/** `live` as one chunk of PUTs in key order: what `restore` takes, and a compacted log. */
+export function snapshot(live) {
+  const keys = [...live.keys()].sort();
   let size = 0;
-  for (const [, value] of entries) size += 13 + value.length;
+  for (const k of keys) size += 13 + live.get(k).length;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   let i = 0;
-  for (const [key, value] of entries) {
+  for (const k of keys) {
+    const value = live.get(k);
     out[i] = PUT;
-    out.set(key, i + 1);
+    for (let j = 0; j < 8; j++) out[i + 1 + j] = k.charCodeAt(j);
     view.setUint32(i + 9, value.length, true);
     out.set(value, i + 13);
     i += 13 + value.length;
@@ -46,29 +68,15 @@ export function records(entries) {
   return out;
 }
 
-/**
- * What a batch must write: the last operation on each key, in journal
- * order, without deletes of keys the store does not hold. `stored` (key
- * names in the store, or being written) is kept up to date: a message
- * acknowledged before its record was written costs no write at all.
- */
-export function coalesce(ops, stored) {
-  const last = new Map();
-  ops.forEach(([op, name], i) => { if (op !== DELETE_FROM) last.set(name, i); });
-  const out = [];
-  ops.forEach((o, i) => {
-    const [op, name] = o;
-    if (op === DELETE_FROM) {
-      for (const k of stored) if (k >= name) stored.delete(k);
-      out.push(o);
-    } else if (last.get(name) === i) {
-      if (op === PUT) {
-        stored.add(name);
-        out.push(o);
-      } else if (stored.delete(name)) {
-        out.push(o);
-      }
-    }
-  });
+/** The chunks as one, in a buffer of its own (a stored view would store its whole buffer). */
+export function concat(chunks) {
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  const out = new Uint8Array(size);
+  let i = 0;
+  for (const c of chunks) {
+    out.set(c, i);
+    i += c.length;
+  }
   return out;
 }

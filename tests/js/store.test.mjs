@@ -403,17 +403,30 @@ describe('session store, options, tabs and failures', () => {
       const topic = `test/store/${unique('quota')}`;
       const sub = await subscriber(url, topic);
       const page = await storePage(context);
-      await open(page, url, unique('quota'));
-      // Every write from now on exceeds the origin's quota: a real QuotaExceededError.
+      // The origin's quota: what it uses with the store's database made,
+      // and 32 KiB more; set before the store's first write (Chromium
+      // checks a write against the quota it found at the first).
+      await page.evaluate(() => new Promise((resolve, reject) => {
+        const made = indexedDB.open('store-test', 2);
+        made.onupgradeneeded = () => made.result.createObjectStore('log');
+        made.onsuccess = () => { made.result.close(); resolve(); };
+        made.onerror = () => reject(made.error);
+      }));
+      const origin = new URL(server.url).origin;
       const cdp = await context.newCDPSession(page);
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(server.url).origin, quotaSize: 1 });
+      const { usage } = await cdp.send('Storage.getUsageAndQuota', { origin });
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + (32 << 10) });
+      await open(page, url, unique('quota'));
       const r = await page.evaluate(async (t) => {
         const { client } = window.page.state;
         const payload = (j) => `${(j % 2) + 1}:${j >> 1}`;
-        // 100 at QoS 1 and 100 at QoS 2: half before the store fails, half after.
+        // 100 at QoS 1 and 100 at QoS 2: half before the store fails, half
+        // after. 1 KiB of user property each: the first 100 are one write
+        // of 100 KiB, beyond the quota.
         const settled = [];
+        const properties = { userProperties: { pad: 'x'.repeat(1024) } };
         const publish = (from, to) => {
-          for (let j = from; j < to; j++) settled.push(client.publish(t, payload(j), { qos: (j % 2) + 1 }));
+          for (let j = from; j < to; j++) settled.push(client.publish(t, payload(j), { qos: (j % 2) + 1, properties }));
         };
         publish(0, 100);
         await window.h.next(client, 'error');
