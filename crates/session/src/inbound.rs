@@ -293,7 +293,14 @@ impl Session {
                 self.pump(now);
             }
             Some(stage @ (Stage::PubRec | Stage::PubComp)) => {
+                let seq = self.next_seq;
                 if let Some(f) = self.inflight.get_mut(id.get()) {
+                    if stage == Stage::PubRec {
+                        // Re-sent where the PUBREL was first sent: PUBRELs
+                        // in PUBREC order [MQTT-4.6.0-4].
+                        f.seq = seq;
+                        self.next_seq += 1;
+                    }
                     f.stage = Stage::PubComp;
                 }
                 if stage == Stage::PubRec {

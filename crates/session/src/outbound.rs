@@ -116,7 +116,9 @@ pub(crate) enum Stage {
 #[derive(Debug, Clone)]
 pub(crate) struct InFlight {
     pub(crate) token: Token,
-    /// Send order, for resending in the original order [MQTT-4.4.0-1].
+    /// Send order of its PUBLISH, or of its PUBREL once sent, for
+    /// resending in the original order [MQTT-4.4.0-1] [MQTT-4.6.0-1]
+    /// [MQTT-4.6.0-4].
     pub(crate) seq: u64,
     pub(crate) publish: Publish,
     pub(crate) stage: Stage,
@@ -462,8 +464,9 @@ impl Session {
         }
     }
 
-    /// Re-sends unacknowledged PUBLISH (with DUP) and PUBREL in their
-    /// original order after the server resumed our session [MQTT-4.4.0-1].
+    /// Re-sends unacknowledged PUBLISH (with DUP) and PUBREL in the order
+    /// they were first sent after the server resumed our session
+    /// [MQTT-4.4.0-1]: PUBLISH in publish order, PUBREL in PUBREC order.
     pub(crate) fn resend_in_flight(&mut self, now: Millis) {
         for id in self.inflight_order() {
             let Some(f) = self.inflight.get_mut(id) else {

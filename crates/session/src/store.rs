@@ -113,24 +113,29 @@ impl Session {
         }
     }
 
-    /// Every record of the resumable state as one journal of `PUT`s: what
-    /// a store holds after applying the journal from the start.
+    /// Every record of the resumable state as one journal of `PUT`s, in
+    /// key order: what a store holds (and reads back) after applying the
+    /// journal from the start.
     #[must_use]
     pub fn snapshot(&self) -> Vec<u8> {
-        let mut out = Vec::new();
         let version = self.options.protocol_version;
+        let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
         for q in &self.queue {
             if let Queued::Publish { token, publish, .. } = q {
                 if publish.qos != QoS::AtMostOnce {
-                    put_publish(&mut out, version, token.get(), QUEUED, publish);
+                    let mut r = Vec::new();
+                    put_publish(&mut r, version, token.get(), QUEUED, publish);
+                    records.push((token.get(), r));
                 }
             }
         }
-        for id in self.inflight_order() {
-            if let Some(f) = self.inflight.get(id) {
-                put_in_flight(&mut out, version, f);
-            }
-        }
+        self.inflight.for_each(|_, f| {
+            let mut r = Vec::new();
+            put_in_flight(&mut r, version, f);
+            records.push((f.token.get(), r));
+        });
+        records.sort_unstable_by_key(|(key, _)| *key);
+        let mut out: Vec<u8> = records.into_iter().flat_map(|(_, r)| r).collect();
         self.inbound_qos2.for_each(|id| {
             if let Some(id) = PacketId::new(id) {
                 put_received(&mut out, version, id);

@@ -53,7 +53,8 @@ enum Stage {
 fn resumed_session_resends_publish_with_dup_and_pubrel_in_original_order() {
     // [MQTT-4.4.0-1]: unacknowledged PUBLISH and PUBREL again, with their
     // original Packet Identifiers, PUBLISH with DUP [MQTT-3.3.1-1], in the
-    // original order [MQTT-4.6.0-1]; no PUBLISH once PUBREL was sent
+    // order they were first sent: PUBLISH in publish order [MQTT-4.6.0-1],
+    // PUBREL (sent after them here) in PUBREC order [MQTT-4.6.0-4]; no PUBLISH once PUBREL was sent
     // [MQTT-4.3.3-6]; nothing settled by a failure code [MQTT-4.4.0-2]; and
     // no expiry once sent [MQTT-4.3.3-7].
     let plan = [
@@ -74,6 +75,7 @@ fn resumed_session_resends_publish_with_dup_and_pubrel_in_original_order() {
     let sent = publishes(&peer.sent());
     assert_eq!(sent.len(), plan.len());
     let mut expected = Vec::new();
+    let mut released = Vec::new();
     for ((qos, stage), original) in plan.iter().zip(&sent) {
         let id = original.packet_id.unwrap();
         match (stage, qos) {
@@ -83,7 +85,7 @@ fn resumed_session_resends_publish_with_dup_and_pubrel_in_original_order() {
             })),
             (Stage::Released, _) => {
                 peer.send(Packet::PubRec(PubRec::new(id)));
-                expected.push(Packet::PubRel(PubRel::new(id)));
+                released.push(Packet::PubRel(PubRel::new(id)));
             }
             (Stage::Rejected, QoS::AtLeastOnce) => peer.send(Packet::PubAck(PubAck {
                 reason_code: ReasonCode::QuotaExceeded,
@@ -95,6 +97,7 @@ fn resumed_session_resends_publish_with_dup_and_pubrel_in_original_order() {
             })),
         }
     }
+    expected.extend(released);
     peer.sent();
     let settled = |rejected: bool| -> Vec<Token> {
         plan.iter()
@@ -614,4 +617,34 @@ fn a_requeued_message_keeps_counting_down_its_expiry() {
         })
         .collect();
     assert_eq!(sent, [("long".to_owned(), false, Some(100 - waited))]);
+}
+
+#[test]
+fn pubrels_are_resent_in_pubrec_order_mqtt_4_6_0_4() {
+    let mut peer = connected(quiet());
+    for i in 0..4u8 {
+        publish_now(&mut peer, publish("t", QoS::ExactlyOnce, &[i]));
+    }
+    peer.sent();
+    // PUBRECs out of publish order: PUBRELs go out in theirs.
+    for id in [3, 1, 4] {
+        peer.send(Packet::PubRec(PubRec::new(pid(id))));
+    }
+    let rels: Vec<_> = peer.sent();
+    assert_eq!(
+        rels,
+        [3, 1, 4].map(|id| Packet::PubRel(PubRel::new(pid(id))))
+    );
+    peer.drop_and_wait_for_reconnect();
+    peer.connect_with(session_present());
+    let resent: Vec<String> = peer
+        .sent()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => format!("PUBLISH {}", p.packet_id.unwrap().get()),
+            Packet::PubRel(r) => format!("PUBREL {}", r.packet_id.get()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(resent, ["PUBLISH 2", "PUBREL 3", "PUBREL 1", "PUBREL 4"]);
 }
