@@ -97,8 +97,11 @@ export interface SessionStore {
   flush(): Promise<void>;
   /** @internal The client has the store read what it kept before it starts. */
   open(client: MqttClient, options: ConnectOptions, error: typeof MqttError): Promise<void>;
-  /** @internal The client's wasm started: the store restores what it kept into it. */
-  started(wasm: { restore(records: Uint8Array): number[] }): void;
+  /**
+   * @internal The client's wasm started: the store restores what it kept into it, and tells
+   * it later how many journal batches have committed (some output waits for them).
+   */
+  started(wasm: { restore(records: Uint8Array): number[]; committed(batches: number): void; storeFailed(): void }): void;
   /** @internal A batch of the session's journal. */
   write(journal: Uint8Array): void;
 }
