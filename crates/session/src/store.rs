@@ -13,7 +13,7 @@
 //! |----------------------------|--------------------------------------------|
 //! | `1 QUEUED  PUBLISH`        | waiting to be sent (Packet Identifier 1 is a placeholder) |
 //! | `1 SENT    PUBLISH`        | sent, awaiting PUBACK or PUBREC            |
-//! | `1 RELEASED PUBREL`        | PUBREL sent, awaiting PUBCOMP              |
+//! | `1 RELEASED order PUBREL`  | PUBREL sent, awaiting PUBCOMP; `order` (8 bytes, LE) says when, to re-send PUBRELs in PUBREC order |
 //! | `1 RECEIVED PUBREC`        | a QoS 2 message delivered to us, awaiting PUBREL |
 //!
 //! The leading byte is the format version ([`FORMAT`]). Outbound records
@@ -43,6 +43,8 @@ use crate::Millis;
 pub const FORMAT: u8 = 1;
 /// Keys from here on are inbound QoS 2 ids: above any token.
 pub const INBOUND: u64 = 1 << 63;
+/// A PUBREL's stored order beyond this is not one a session wrote.
+const MAX_ORDER: u64 = 1 << 62;
 
 /// The journal written since the last [`Session::poll_journal`]; `None`
 /// until a store turns it on.
@@ -160,14 +162,17 @@ impl Session {
             inflight: IdMap::default(),
             ids: PacketIds::new(),
             inbound_qos2: IdSet::default(),
-            next_seq: 0,
         };
         let mut counts = Restored::default();
         let mut next_token = self.next_token_value();
         let mut decoder = Decoder::new(version, MAX_PACKET_SIZE);
         let mut rest = records;
+        // PUBLISHes are re-sent in key order, PUBRELs in the order stored
+        // with them (when they were first sent: PUBREC order [MQTT-4.6.0-4]);
+        // later ones come after both.
+        let mut next_seq = 0;
         while !rest.is_empty() {
-            let (key, kind, packet) = read_record(&mut rest, &mut decoder)?;
+            let (key, kind, order, packet) = read_record(&mut rest, &mut decoder)?;
             let token = Token(key);
             match (kind, packet) {
                 (QUEUED, Packet::Publish(mut publish)) if key < INBOUND => {
@@ -187,10 +192,12 @@ impl Session {
                         Stage::PubRec
                     };
                     let id = publish.packet_id.ok_or(RestoreError::Corrupt)?;
-                    restored.in_flight(token, id, publish, stage, now)?;
+                    let seq = restored.inflight.len() as u64;
+                    restored.in_flight(token, id, publish, stage, seq, now)?;
+                    next_seq = next_seq.max(seq + 1);
                     counts.in_flight += 1;
                 }
-                (RELEASED, Packet::PubRel(rel)) if key < INBOUND => {
+                (RELEASED, Packet::PubRel(rel)) if key < INBOUND && order < MAX_ORDER => {
                     // Past PUBREC only the id matters: the server owns the message.
                     let publish = Publish {
                         qos: QoS::ExactlyOnce,
@@ -198,7 +205,8 @@ impl Session {
                         ..Publish::default()
                     };
                     let id = rel.packet_id;
-                    restored.in_flight(token, id, publish, Stage::PubComp, now)?;
+                    restored.in_flight(token, id, publish, Stage::PubComp, order, now)?;
+                    next_seq = next_seq.max(order + 1);
                     counts.in_flight += 1;
                 }
                 (RECEIVED, Packet::PubRec(rec))
@@ -220,7 +228,7 @@ impl Session {
         self.inflight = restored.inflight;
         self.ids = restored.ids;
         self.inbound_qos2 = restored.inbound_qos2;
-        self.next_seq = restored.next_seq;
+        self.next_seq = next_seq;
         self.set_next_token(next_token);
         // What was restored belongs to a session the server may still hold:
         // the first CONNACK decides between resuming and re-queueing.
@@ -308,7 +316,6 @@ struct Kept {
     inflight: IdMap<InFlight>,
     ids: PacketIds,
     inbound_qos2: IdSet,
-    next_seq: u64,
 }
 
 impl Kept {
@@ -318,13 +325,12 @@ impl Kept {
         id: PacketId,
         publish: Publish,
         stage: Stage,
+        seq: u64,
         now: Millis,
     ) -> Result<(), RestoreError> {
         if !self.ids.mark(id) {
             return Err(RestoreError::Corrupt);
         }
-        let seq = self.next_seq;
-        self.next_seq += 1;
         self.inflight.insert(
             id.get(),
             InFlight {
@@ -389,6 +395,7 @@ fn put_in_flight(out: &mut Vec<u8>, version: ProtocolVersion, f: &InFlight) {
     let key = f.token.get();
     match (f.stage, f.publish.packet_id) {
         (Stage::PubComp, Some(id)) => put(out, key, RELEASED, |out| {
+            out.extend_from_slice(&f.seq.to_le_bytes());
             PubRel::new(id).encode(version, out).is_ok()
         }),
         _ => put_publish(out, version, key, SENT, &f.publish),
@@ -401,8 +408,12 @@ fn put_received(out: &mut Vec<u8>, version: ProtocolVersion, id: PacketId) {
     });
 }
 
-/// Reads one `PUT key length value` record and decodes its packet.
-fn read_record(rest: &mut &[u8], decoder: &mut Decoder) -> Result<(u64, u8, Packet), RestoreError> {
+/// Reads one `PUT key length value` record and decodes its packet: key,
+/// kind, a PUBREL's order (else 0) and the packet.
+fn read_record(
+    rest: &mut &[u8],
+    decoder: &mut Decoder,
+) -> Result<(u64, u8, u64, Packet), RestoreError> {
     let (head, tail) = rest
         .split_first_chunk::<13>()
         .ok_or(RestoreError::Corrupt)?;
@@ -422,10 +433,15 @@ fn read_record(rest: &mut &[u8], decoder: &mut Decoder) -> Result<(u64, u8, Pack
     if *format != FORMAT {
         return Err(RestoreError::Version(*format));
     }
+    let (order, packet) = match (*kind, packet.split_first_chunk::<8>()) {
+        (RELEASED, Some((order, packet))) => (u64::from_le_bytes(*order), packet),
+        (RELEASED, None) => return Err(RestoreError::Corrupt),
+        _ => (0, packet),
+    };
     decoder.reset();
     decoder.feed(packet);
     match decoder.next_packet_from_server() {
-        Ok(Some(p)) if decoder.buffered() == 0 => Ok((key, *kind, p)),
+        Ok(Some(p)) if decoder.buffered() == 0 => Ok((key, *kind, order, p)),
         _ => Err(RestoreError::Corrupt),
     }
 }

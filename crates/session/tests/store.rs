@@ -80,8 +80,9 @@ fn resumed_session_resends_publish_with_dup_and_pubrel_in_order_mqtt_4_4_0_1() {
         summary,
         [
             "PUBLISH a id=Some(1) dup=true",
-            "PUBREL id=2",
             "PUBLISH c id=Some(3) dup=true",
+            // Where it was first sent: after the PUBLISH of c.
+            "PUBREL id=2",
             // The queued one goes out as new, with a fresh id.
             "PUBLISH d id=Some(4) dup=false",
         ]
@@ -382,4 +383,52 @@ fn disconnect_goes_at_once_and_events_still_wait() {
     let events = peer.events();
     assert_eq!(messages(&events), 1);
     assert!(matches!(events.last(), Some(Event::Disconnected(_))));
+}
+
+/// What a page re-sends on resuming, as short strings.
+fn resent(peer: &mut Peer) -> Vec<String> {
+    peer.sent()
+        .iter()
+        .map(|p| match p {
+            Packet::Publish(p) => format!("PUBLISH {}", p.packet_id.unwrap().get()),
+            Packet::PubRel(r) => format!("PUBREL {}", r.packet_id.get()),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn pubrels_keep_pubrec_order_across_reloads_mqtt_4_6_0_4() {
+    let mut peer = Peer::new(options());
+    peer.session.keep_journal();
+    peer.connect();
+    for i in 0..4u8 {
+        peer.session
+            .publish(peer.now, publish("t", QoS::ExactlyOnce, &[i]))
+            .unwrap();
+    }
+    peer.sent();
+    for id in [3, 1] {
+        peer.send(Packet::PubRec(PubRec::new(pid(id))));
+    }
+    // The next page: PUBLISHes in publish order, PUBRELs in PUBREC order.
+    let (mut second, _) = second_page(&peer.session.snapshot());
+    second.connect_with(session_present());
+    assert_eq!(
+        resent(&mut second),
+        ["PUBLISH 2", "PUBLISH 4", "PUBREL 3", "PUBREL 1"]
+    );
+    // It gets PUBREC for 4, then 2; a third page keeps all four in order.
+    for id in [4, 2] {
+        second.send(Packet::PubRec(PubRec::new(pid(id))));
+    }
+    let _ = batch(&mut second);
+    second.session.journal_committed(1);
+    second.sent();
+    let (mut third, _) = second_page(&second.session.snapshot());
+    third.connect_with(session_present());
+    assert_eq!(
+        resent(&mut third),
+        ["PUBREL 3", "PUBREL 1", "PUBREL 4", "PUBREL 2"]
+    );
 }
