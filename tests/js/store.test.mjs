@@ -446,6 +446,36 @@ describe('session store, options, tabs and failures', () => {
     }
   });
 
+  test('memoryStore: QoS 2 out and back in goes through (its writes commit at once), and the next client finds nothing left', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await storePage(context);
+      const r = await page.evaluate(async ([u, id, t]) => {
+        const { connect, memoryStore } = window.store;
+        const { next } = window.h;
+        const map = new Map();
+        const options = { clientId: id, clean: false, properties: { sessionExpiryInterval: 60 }, reconnect: false };
+        const a = connect(u, { ...options, store: memoryStore(map) });
+        await next(a, 'connect');
+        await a.subscribe(t, { qos: 2 });
+        const got = new Promise((resolve) => a.on('message', (_, payload) => resolve(new TextDecoder().decode(payload))));
+        const acked = await a.publish(t, 'out and back', { qos: 2 });
+        const payload = await window.h.within(got, 'the message back');
+        await a.end();
+        const b = connect(u, { ...options, store: memoryStore(map) });
+        const restored = await next(b, 'restored');
+        await next(b, 'connect');
+        await b.end();
+        return { acked, payload, restored };
+      }, [url, unique('memory'), `test/store/${unique('memory')}`]);
+      assert.equal(r.acked, 0);
+      assert.equal(r.payload, 'out and back');
+      assert.deepEqual(r.restored, { inFlight: 0, queued: 0, inbound: 0 });
+    } finally {
+      await context.close();
+    }
+  });
+
   test('the core entry has none of the store: `store` is an unknown option there', async () => {
     const context = await browser.newContext();
     try {
