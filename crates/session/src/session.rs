@@ -49,6 +49,11 @@ pub(crate) enum State {
 ///    [`Session::poll_transmit`] (send it all as one frame), then
 ///    [`Session::poll_event`] until `None`, then re-arm the timer from
 ///    [`Session::poll_timeout`].
+/// 4. With a store (`store` feature, once `restore` turned the journal
+///    on): then take the journal (`poll_journal`), write it, and after
+///    its transaction commits call `journal_committed` and drain again.
+///    Until then the packets and deliveries that rest on it, and all
+///    output after them, wait (`commit.rs`).
 ///
 /// Commands ([`Session::publish`], [`Session::subscribe`], …) return a
 /// [`UsageError`] for caller mistakes and never disconnect for them.
