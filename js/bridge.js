@@ -1,6 +1,7 @@
 // wasmqtt: what the wasm client reports (records in one buffer per turn,
-// written by src/events.rs) turned into events, settled promises and
-// MqttErrors. Self-contained (no imports): the browser tests load it too.
+// written by src/events.rs, read in wasm memory) turned into events,
+// settled promises and MqttErrors; and each received frame written into
+// wasm memory. Self-contained (no imports): the browser tests load it too.
 
 const text = new TextDecoder();
 
@@ -147,25 +148,30 @@ const F_RETAIN = 4;
 const F_DUP = 8;
 const F_TOPIC = 16;
 const F_PROPERTIES = 32;
-// What a batch's records turn into, once read: an event, a message, or a settled command.
-const EMIT = 0;
+const F_IN_FRAME = 64;
 
 const EVENTS = ['close', 'offline', 'end'];
 const NO_FILTERS = [];
 
 /**
- * Reads records: one reader for all batches. The wasm hands over a view of
- * its memory; #read copies each batch once, and payloads are views of that
- * copy (a copy per payload measured 2-3x slower at 16 B).
+ * Reads records: one reader for all batches, in place in wasm memory
+ * (`live`), which the wasm reuses. What is kept (payloads, the journal)
+ * must not stay there: on the first, the rest of the batch is copied once
+ * and payloads are views of that copy (a copy per payload measured 2-3x
+ * slower at 16 B over a broker that sends many messages per frame).
  */
 class Reader {
   b = new Uint8Array();
   i = 0;
+  end = 0;
+  live = false;
 
-  /** Starts on `bytes`; returns this. */
-  at(bytes) {
+  /** Starts on `bytes` from `i` to `end`; returns this. */
+  at(bytes, i = 0, end = bytes.length, live = false) {
     this.b = bytes;
-    this.i = 0;
+    this.i = i;
+    this.end = end;
+    this.live = live;
     return this;
   }
 
@@ -178,12 +184,14 @@ class Reader {
 
   u32be() { return ((this.u8() << 24) | (this.u8() << 16) | (this.u8() << 8) | this.u8()) >>> 0; }
 
-  f64() { return new DataView(this.take(8).slice().buffer).getFloat64(0, true); }
-
-  /** The next `n` bytes, as a view. */
+  /** The next `n` bytes, as a view to read at once. */
   take(n) { return this.b.subarray(this.i, (this.i += n)); }
 
-  bytes() { return this.take(this.u32()); }
+  /** The next bytes (u32 length first), as a view that may be kept. */
+  bytes() {
+    if (this.live) this.at(this.b.slice(this.i, this.end));
+    return this.take(this.u32());
+  }
 
   str() { return text.decode(this.take(this.u32())); }
 
@@ -245,7 +253,7 @@ const METRICS = ['bytesIn', 'bytesOut', 'packetsIn', 'packetsOut', 'messagesIn',
 /**
  * One wasm client and its promises. `hooks`: `emit(name, arg)`,
  * `message(topic, payload, packet, filters)`, `MqttError` (class), `url`
- * and optionally `credentials`, `WebSocket` (class) and `store`
+ * and optionally `clientId`, `credentials`, `WebSocket` (class) and `store`
  * (`wasmqtt/store` only: `started(wasm)`, `write(journal)`).
  */
 export class Connection {
@@ -260,9 +268,22 @@ export class Connection {
   #single = [];
   #connack = {};
   #reader = new Reader();
+  #connected = false;
+  #clientId;
+  /** How deep #read is nested (a listener's call into the client). */
+  #depth = 0;
+  /** The wasm's memory, and a view of it renewed when it grows. */
+  #memory = null;
+  #heap = new Uint8Array();
+  /** Where the wasm takes each frame (WasmClient.inbox), and its room. */
+  #inbox = 0;
+  #room = 0;
+  /** The frame being received: IN_FRAME payloads are views of its end. */
+  #frame = null;
 
   constructor(hooks) {
     this.#hooks = hooks;
+    this.#clientId = hooks.clientId ?? '';
   }
 
   /**
@@ -272,8 +293,10 @@ export class Connection {
    * offering the one subprotocol name MQTT 5.0 and 3.1.1 both register,
    * `mqtt` [MQTT-6.0.0-3], and hands its events to the wasm: one call per
    * frame. The wasm keeps the socket, and has it closed when done with it.
+   * `memory`: the wasm's, where frames are written and records read.
    */
-  start(create) {
+  start(create, memory) {
+    this.#memory = memory;
     const { credentials, url, WebSocket: Socket } = this.#hooks;
     // socket(): a new one; socket(ws): the wasm is done with `ws` (queued
     // frames are still sent before the close frame).
@@ -289,16 +312,15 @@ export class Connection {
       // The event's time stamp is on performance.now()'s clock (some
       // WebSocket implementations have none): the wasm asks for no time.
       ws.onmessage = (e) => {
-        if (e.data instanceof ArrayBuffer) {
-          this.#inner.receive(new Uint8Array(e.data), e.timeStamp || performance.now());
-        }
+        const frame = e.data;
+        if (frame instanceof ArrayBuffer) this.#receive(frame, e.timeStamp || performance.now());
       };
       // `error` is always followed by `close`, which is where the wasm reacts.
       ws.onclose = () => this.#inner.closed();
       return ws;
     };
     try {
-      this.#inner = create((b) => this.#read(b), credentials && (async () => {
+      this.#inner = create((at, len) => this.#read(at, len), credentials && (async () => {
         const c = await credentials();
         return [c?.username, c?.password];
       }), socket);
@@ -309,15 +331,37 @@ export class Connection {
     if (STORE) this.#hooks.store?.started(this.#inner);
   }
 
-  get connected() { return this.#inner?.connected ?? false; }
+  /** wasm memory as bytes; a new view once it has grown (the old one is then empty). */
+  #view() {
+    if (this.#heap.byteLength === 0) this.#heap = new Uint8Array(this.#memory.buffer);
+    return this.#heap;
+  }
 
-  get clientId() { return this.#inner?.clientId; }
+  /** A frame into the wasm: written into its inbox, then one call. */
+  #receive(frame, time) {
+    const n = frame.byteLength;
+    if (n > this.#room) {
+      this.#inbox = this.#inner.inbox(n);
+      this.#room = n;
+    }
+    this.#view().set(new Uint8Array(frame), this.#inbox);
+    this.#frame = frame;
+    this.#inner.receive(n, time);
+    this.#frame = null;
+  }
+
+  /** Up from `connect` to `close`, as the records say (no call into the wasm). */
+  get connected() { return this.#connected; }
+
+  /** The Client Identifier: as given, or as the server assigned it (MQTT 5.0). */
+  get clientId() { return this.#inner ? this.#clientId : undefined; }
 
   get server() { return this.#inner ? serverLimits(this.#connack) : undefined; }
 
   get metrics() {
-    const m = this.#inner?.metrics();
-    if (!m?.length) return undefined;
+    const at = this.#inner?.metrics();
+    if (!at) return undefined;
+    const m = new Float64Array(this.#memory.buffer, at, METRICS.length);
     const o = {};
     METRICS.forEach((k, i) => { if (!Number.isNaN(m[i])) o[k] = m[i]; });
     return o;
@@ -378,10 +422,16 @@ export class Connection {
       qos: flags & F_QOS,
       retain: (flags & F_RETAIN) !== 0,
       dup: (flags & F_DUP) !== 0,
-      payload: r.bytes(),
+      payload: flags & F_IN_FRAME ? this.#inFrame(r.u32()) : r.bytes(),
     };
     if (flags & F_PROPERTIES) packet.properties = r.properties();
     return packet;
+  }
+
+  /** The last `n` bytes of the frame being received, as a view. */
+  #inFrame(n) {
+    const f = this.#frame;
+    return new Uint8Array(f, f.byteLength - n, n);
   }
 
   #matched(r) {
@@ -397,57 +447,62 @@ export class Connection {
   }
 
   /**
-   * Reads the whole batch before acting on it: a handler may call the
-   * client, whose next batch continues from this one's topic and filters.
+   * Acts on each record as it is read, in wasm memory. A listener may call
+   * the client meanwhile: the wasm then writes that call's records to
+   * another buffer and hands them over at once (a nested #read, with a
+   * reader of its own), so this batch stays where it is, and is found again
+   * if wasm memory grew. Only a received frame yields messages and
+   * filters, never a call from a listener, so the topic and filters kept
+   * here follow the wasm's order. (A store's journal comes first in its
+   * batch: it is written before any listener runs.)
    */
-  #read(bytes) {
-    // The wasm reuses the memory behind `bytes`: one copy for the batch.
-    const r = this.#reader.at(bytes.slice());
-    const todo = [];
-    while (r.i < r.b.length) {
-      const kind = r.u8();
-      switch (kind) {
-        case K_MESSAGE: { const m = this.#message(r); todo.push(K_MESSAGE, m, this.#matched(r)); break; }
-        case K_FILTER: this.#filters.push(r.str()); break;
-        case K_DONE: todo.push(K_DONE, r.u32(), undefined); break;
-        case K_CODE: todo.push(K_DONE, r.u32(), r.u8()); break;
-        case K_CODES: {
-          const id = r.u32();
-          const codes = [];
-          for (let n = r.u32(); n > 0; n--) codes.push(r.u8());
-          todo.push(K_DONE, id, codes);
-          break;
-        }
-        case K_RESPONSE: todo.push(K_DONE, r.u32(), this.#message(r)); break;
-        case K_REJECT: todo.push(K_REJECT, r.u32(), this.#error(r)); break;
-        case K_ERROR: todo.push(EMIT, 'error', this.#error(r)); break;
-        case K_CONNECT: {
-          const reasonCode = r.u8();
-          const sessionPresent = r.u8() === 1;
-          const properties = r.properties();
-          this.#connack = properties;
-          todo.push(EMIT, 'connect', { reasonCode, sessionPresent, properties });
-          break;
-        }
-        case K_AUTH: todo.push(EMIT, 'auth', { reasonCode: r.u8(), properties: r.properties() }); break;
-        case K_DISCONNECT: todo.push(EMIT, 'disconnect', { reasonCode: r.u8(), ...r.properties() }); break;
-        case K_RECONNECTING: todo.push(EMIT, 'reconnecting', { attempt: r.u32(), delay: r.f64() }); break;
-        case K_RECONNECT: todo.push(EMIT, 'reconnect', r.u32()); break;
-        default:
-          // The session journal (`wasmqtt/store` only: the core wasm writes
-          // none): to the store at once, before user code runs.
-          if (STORE && kind === K_STORE) this.#hooks.store.write(r.bytes());
-          else todo.push(EMIT, EVENTS[kind - K_CLOSE], undefined);
-      }
-    }
+  #read(at, len) {
+    const r = (this.#depth++ ? new Reader() : this.#reader).at(this.#view(), at, at + len, true);
     const { emit, message } = this.#hooks;
-    for (let k = 0; k < todo.length; k += 3) {
-      const kind = todo[k];
-      const a = todo[k + 1];
-      const b = todo[k + 2];
-      if (kind === K_MESSAGE) message(a.topic, a.payload, a, b);
-      else if (kind === EMIT) emit(a, b);
-      else this.#settle(a, kind === K_DONE, b);
+    try {
+      while (r.i < r.end) {
+        if (r.live) r.b = this.#view();
+        const kind = r.u8();
+        switch (kind) {
+          case K_MESSAGE: { const m = this.#message(r); message(m.topic, m.payload, m, this.#matched(r)); break; }
+          case K_FILTER: this.#filters.push(r.str()); break;
+          case K_DONE: this.#settle(r.u32(), true); break;
+          case K_CODE: this.#settle(r.u32(), true, r.u8()); break;
+          case K_CODES: {
+            const id = r.u32();
+            const codes = [];
+            for (let n = r.u32(); n > 0; n--) codes.push(r.u8());
+            this.#settle(id, true, codes);
+            break;
+          }
+          case K_RESPONSE: this.#settle(r.u32(), true, this.#message(r)); break;
+          case K_REJECT: this.#settle(r.u32(), false, this.#error(r)); break;
+          case K_ERROR: emit('error', this.#error(r)); break;
+          case K_CONNECT: {
+            const reasonCode = r.u8();
+            const sessionPresent = r.u8() === 1;
+            const properties = r.properties();
+            this.#connack = properties;
+            this.#connected = true;
+            this.#clientId = properties.assignedClientIdentifier ?? this.#clientId;
+            emit('connect', { reasonCode, sessionPresent, properties });
+            break;
+          }
+          case K_AUTH: emit('auth', { reasonCode: r.u8(), properties: r.properties() }); break;
+          case K_DISCONNECT: emit('disconnect', { reasonCode: r.u8(), ...r.properties() }); break;
+          case K_RECONNECTING: emit('reconnecting', { attempt: r.u32(), delay: r.u32() }); break;
+          case K_RECONNECT: emit('reconnect', r.u32()); break;
+          default:
+            // The session journal (`wasmqtt/store` only: the core wasm writes none).
+            if (STORE && kind === K_STORE) this.#hooks.store.write(r.bytes());
+            else {
+              if (kind === K_CLOSE) this.#connected = false;
+              emit(EVENTS[kind - K_CLOSE], undefined);
+            }
+        }
+      }
+    } finally {
+      this.#depth--;
     }
   }
 }

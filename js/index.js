@@ -15,6 +15,8 @@ export { MqttError };
 const STORE = globalThis.WASMQTT_STORE === true;
 
 let wasmReady;
+/** The wasm's memory, once loaded: frames are written and records read there. */
+let memory;
 
 /**
  * Loads the wasm module once; `connect` calls it for you. `source`: where
@@ -31,7 +33,7 @@ export function init(source) {
     let s = await (source ?? wasmUrl.href.replace(/\.vite\/deps\//, 'wasmqtt/pkg/'));
     if (typeof s === 'string' || s instanceof URL) s = await fetchWasm(s);
     if (s.arrayBuffer) s = await s.arrayBuffer();
-    initSync({ module: s instanceof WebAssembly.Module ? s : await WebAssembly.compile(s) });
+    ({ memory } = initSync({ module: s instanceof WebAssembly.Module ? s : await WebAssembly.compile(s) }));
   })();
   return wasmReady;
 }
@@ -114,6 +116,7 @@ export class MqttClient {
       message: (topic, payload, packet, filters) => this.#dispatch(topic, payload, packet, filters),
       MqttError,
       url: String(url),
+      clientId: options?.clientId,
       credentials: options?.credentials,
       WebSocket: options?.WebSocket,
       // `wasmqtt/store` only (STORE: the core bundle leaves it out): the
@@ -125,7 +128,7 @@ export class MqttClient {
       ? init().then(() => options.store.open(this, options, MqttError)) : undefined;
     this.#ready = optionsError ? Promise.reject(optionsError) : (loaded ?? init()).then(
       () => {
-        this.#conn.start((...hooks) => new WasmClient(String(url), ...args, ...hooks));
+        this.#conn.start((...hooks) => new WasmClient(String(url), ...args, ...hooks), memory);
         this.#watchEnvironment();
       },
       (e) => { throw asMqttError(e, 'INIT_FAILED', 'cannot load the wasm module'); },

@@ -58,6 +58,9 @@ wasm_build() {
 # The core wasm, and the session store's (cargo feature `store`: the
 # session's journal and restore), which only `wasmqtt/store` loads.
 wasm_build wasmqtt
+# The core's wasm as cargo built it (names kept), for bench/browser/run.sh
+# --profile: the store build next overwrites cargo's output file.
+cp "$out/wasm32-unknown-unknown/release/wasmqtt.wasm" "$out/wasmqtt-core.wasm"
 wasm_build wasmqtt_store --features store
 
 # bundle ENTRY OUT STORE [ESBUILD ARGS]: the JS API, option checks and glue

@@ -127,7 +127,7 @@ fn message_flags_match_js() {
         "/// The buffer",
     ));
     let js = js_consts(BRIDGE_JS);
-    assert_eq!(rust.len(), 4, "{rust:?}");
+    assert_eq!(rust.len(), 5, "{rust:?}");
     for (name, value) in &rust {
         assert_eq!(js.get(&format!("F_{name}")), Some(value), "{name}");
     }

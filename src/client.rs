@@ -150,11 +150,22 @@ impl WasmClient {
         with_driver(&self.driver, |d| d.on_open());
     }
 
-    /// A binary frame arrived on the current WebSocket at `time` (the
-    /// event's `timeStamp`, on the clock of `performance.now()`; text frames
-    /// are not MQTT [MQTT-6.0.0-1], JS drops them).
-    pub fn receive(&self, frame: &[u8], time: f64) {
-        with_driver(&self.driver, |d| d.on_bytes(frame, time as u64));
+    /// Where JS writes a received frame of up to `len` bytes before
+    /// `receive`: an address in wasm memory, the same for every frame until
+    /// one needs more room (no allocation, no copy through the glue).
+    pub fn inbox(&self, len: usize) -> *mut u8 {
+        self.driver.borrow_mut().output.inbox(len)
+    }
+
+    /// A binary frame of `len` bytes, written to the inbox, arrived on the
+    /// current WebSocket at `time` (the event's `timeStamp`, on the clock of
+    /// `performance.now()`; text frames are not MQTT [MQTT-6.0.0-1], JS
+    /// drops them).
+    pub fn receive(&self, len: usize, time: f64) {
+        with_driver(&self.driver, |d| {
+            let frame = d.output.frame(len);
+            d.session.handle_bytes(time as u64, frame);
+        });
     }
 
     /// The current WebSocket closed, or failed to open.
@@ -162,44 +173,29 @@ impl WasmClient {
         with_driver(&self.driver, |d| d.on_close());
     }
 
-    /// Whether the connection is up.
-    #[wasm_bindgen(getter)]
-    pub fn connected(&self) -> bool {
-        // Getters never panic, even if called back from inside the client.
-        self.driver
-            .try_borrow()
-            .is_ok_and(|d| d.session.is_connected())
-    }
-
-    /// The Client Identifier, including one the server assigned.
-    #[wasm_bindgen(getter, js_name = clientId)]
-    pub fn client_id(&self) -> String {
-        self.driver
-            .try_borrow()
-            .map(|d| d.session.options().client_id.clone())
-            .unwrap_or_default()
-    }
-
     /// Traffic and health counters, in the order `js/bridge.js` reads
-    /// them (round-trip time NaN when not measured yet).
-    pub fn metrics(&self) -> Vec<f64> {
+    /// them (round-trip time NaN when not measured yet), written to wasm
+    /// memory for JS to read there: their address (null if busy).
+    pub fn metrics(&self) -> *const f64 {
         // JS numbers hold integers exactly up to 2^53.
-        self.driver.try_borrow().map_or(Vec::new(), |d| {
-            let m = d.session.metrics();
-            [
-                m.bytes_in as f64,
-                m.bytes_out as f64,
-                m.packets_in as f64,
-                m.packets_out as f64,
-                m.messages_in as f64,
-                m.messages_out as f64,
-                m.in_flight as f64,
-                m.queued as f64,
-                m.reconnects as f64,
-                m.round_trip_time.map_or(f64::NAN, |t| t as f64),
-            ]
-            .into()
-        })
+        self.driver
+            .try_borrow_mut()
+            .map_or(core::ptr::null(), |mut d| {
+                let m = d.session.metrics();
+                d.output.metrics = [
+                    m.bytes_in as f64,
+                    m.bytes_out as f64,
+                    m.packets_in as f64,
+                    m.packets_out as f64,
+                    m.messages_in as f64,
+                    m.messages_out as f64,
+                    m.in_flight as f64,
+                    m.queued as f64,
+                    m.reconnects as f64,
+                    m.round_trip_time.map_or(f64::NAN, |t| t as f64),
+                ];
+                d.output.metrics.as_ptr()
+            })
     }
 
     /// Runs pending timers now: after the tab or the network comes back.

@@ -56,6 +56,8 @@ pub(crate) struct Driver<O: Output = Records> {
     pub(crate) open_failure: Option<Error>,
     /// The current socket has opened.
     pub(crate) opened: bool,
+    /// The last transmit left bytes in the session: the socket was backed up.
+    held: bool,
 }
 
 /// Runs `f` on the driver, then hands what it queued to the output.
@@ -105,6 +107,7 @@ impl<O: Output + 'static> Driver<O> {
                 last_error: None,
                 open_failure: None,
                 opened: false,
+                held: false,
             })
         })
     }
@@ -194,12 +197,20 @@ impl<O: Output + 'static> Driver<O> {
         self.arm_timer();
     }
 
+    /// Hands the session's bytes to the socket. The socket is asked
+    /// nothing unless there are bytes: a received frame that needs no
+    /// answer costs no call out of the wasm.
     fn transmit(&mut self, force: bool) {
-        let Some(socket) = self.socket.as_ref().filter(|s| s.is_open()) else {
+        self.held = false;
+        let Some(socket) = self.socket.as_ref().filter(|_| self.opened) else {
             return;
         };
+        if !self.session.wants_transmit() {
+            return;
+        }
         // Backpressure: leave bytes in the session until the browser catches up.
         if !force && socket.buffered() > HIGH_WATER {
+            self.held = true;
             return;
         }
         if !self.session.poll_transmit(&mut self.tx) {
@@ -220,11 +231,7 @@ impl<O: Output + 'static> Driver<O> {
             self.timer = None;
             return;
         }
-        let backed_up = (self.commands.awaits_flush() && !self.flush_scheduled)
-            || self
-                .socket
-                .as_ref()
-                .is_some_and(|s| s.buffered() > HIGH_WATER);
+        let backed_up = self.held || (self.commands.awaits_flush() && !self.flush_scheduled);
         let Some(at) = self.session.poll_timeout() else {
             if backed_up {
                 self.arm(now() + DRAIN_CHECK);

@@ -1,5 +1,5 @@
 //! What the client tells JS, as records in one byte buffer per turn,
-//! read by `js/bridge.js`. Building JS objects from wasm costs an import
+//! read by `js/bridge.js` in place (it copies only what it keeps). Building JS objects from wasm costs an import
 //! call per property set and per string; one buffer handed over once is
 //! faster and far less code. Numbers are little-endian; strings and byte
 //! strings are a u32 length and the bytes. `src/records.rs` writes them;
@@ -35,7 +35,7 @@ pub(crate) enum Kind {
     Auth = 10,
     /// u8 reason code, properties (Reason String, Server Reference): `disconnect`.
     Disconnect = 11,
-    /// u32 attempt, f64 delay: `reconnecting`.
+    /// u32 attempt, u32 delay in ms: `reconnecting`.
     Reconnecting = 12,
     /// u32 attempt: `reconnect`.
     Reconnect = 13,
@@ -55,6 +55,9 @@ pub(crate) const DUP: u8 = 8;
 pub(crate) const TOPIC: u8 = 16;
 /// Properties follow (Property Length first, as on the wire).
 pub(crate) const PROPERTIES: u8 = 32;
+/// Only the payload's length follows: the payload is the last bytes of
+/// the frame just received, which JS still holds and views.
+pub(crate) const IN_FRAME: u8 = 64;
 
 /// The buffer records are written to.
 #[derive(Default)]
@@ -71,11 +74,6 @@ impl Out {
     }
 
     pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-
-    pub(crate) fn f64(&mut self, v: f64) -> &mut Self {
         self.0.extend_from_slice(&v.to_le_bytes());
         self
     }

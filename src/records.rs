@@ -8,7 +8,7 @@ use wasmqtt_codec::{PacketType, Properties, Publish};
 use wasmqtt_session::{ConnectionError, Event, Session};
 
 use crate::error::{Error, Failure};
-use crate::events::{Kind, Out, DUP, PROPERTIES, RETAIN, TOPIC};
+use crate::events::{Kind, Out, DUP, IN_FRAME, PROPERTIES, RETAIN, TOPIC};
 use crate::output::{Outcome, Output};
 
 pub(crate) struct Records {
@@ -21,6 +21,16 @@ pub(crate) struct Records {
     filter_names: Vec<String>,
     /// Indexes of the filters a message matched (reused).
     matched: Vec<u32>,
+    /// Where JS writes each received frame (`WasmClient::inbox`).
+    inbox: Vec<u8>,
+    /// The length of the frame in `inbox` that this turn received, until
+    /// one message's payload has been found at its end.
+    frame: usize,
+    /// `WasmClient::metrics`, where JS reads them.
+    pub(crate) metrics: [f64; 10],
+    /// Where this turn's journal records end (they come first).
+    #[cfg(feature = "store")]
+    journal_end: usize,
 }
 
 impl Records {
@@ -31,7 +41,27 @@ impl Records {
             last_topic: String::new(),
             filter_names: Vec::new(),
             matched: Vec::new(),
+            inbox: Vec::new(),
+            frame: 0,
+            metrics: [0.0; 10],
+            #[cfg(feature = "store")]
+            journal_end: 0,
         }
+    }
+
+    /// Room for a frame of `len` bytes, which JS writes in place: its
+    /// address, valid until a larger frame asks for more.
+    pub(crate) fn inbox(&mut self, len: usize) -> *mut u8 {
+        if self.inbox.len() < len {
+            self.inbox.resize(len, 0);
+        }
+        self.inbox.as_mut_ptr()
+    }
+
+    /// The `len` bytes JS wrote to the inbox: the frame this turn received.
+    pub(crate) fn frame(&mut self, len: usize) -> &[u8] {
+        self.frame = len.min(self.inbox.len());
+        &self.inbox[..self.frame]
     }
 
     /// Properties as on the wire (Property Length first).
@@ -61,13 +91,26 @@ impl Records {
         if has_properties {
             flags |= PROPERTIES;
         }
+        // With one packet per frame (mosquitto, EMQX, HiveMQ) the payload
+        // ends the frame: JS views it in the frame it holds, no copy. The
+        // bytes are compared, so the view is right whatever the decoder
+        // did; one message per frame, so no two payloads share memory.
+        let in_frame = !p.payload.is_empty() && self.inbox[..self.frame].ends_with(&p.payload);
+        if in_frame {
+            flags |= IN_FRAME;
+            self.frame = 0;
+        }
         self.out.u8(flags);
         if !repeated {
             self.out.str(topic);
             self.last_topic.clear();
             self.last_topic.push_str(topic);
         }
-        self.out.bytes(&p.payload);
+        if in_frame {
+            self.out.u32(p.payload.len() as u32);
+        } else {
+            self.out.bytes(&p.payload);
+        }
         if has_properties {
             self.properties(&p.properties, PacketType::Publish);
         }
@@ -94,18 +137,25 @@ impl Records {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `events(records)`, from `js/bridge.js`.
+    /// `events(at, len)`, from `js/bridge.js`.
     pub(crate) type Events;
-    /// Hands JS a view of the records in wasm memory, not a copy: it reads
-    /// them all before it runs any user code, which may call back in.
+    /// Tells JS where the records are in wasm memory: it reads them in
+    /// place, all of them before it runs any user code, which may call back
+    /// in (and then writes to another buffer: see `take`).
     #[wasm_bindgen(method, js_name = call)]
-    fn deliver(this: &Events, this_arg: &JsValue, records: &[u8]);
+    fn deliver(this: &Events, this_arg: &JsValue, at: usize, len: usize);
 }
 
 impl Output for Records {
     type Batch = (Events, Vec<u8>);
 
     fn take(&mut self) -> Option<Self::Batch> {
+        // JS views a payload in the frame only while that frame is current.
+        self.frame = 0;
+        #[cfg(feature = "store")]
+        {
+            self.journal_end = 0;
+        }
         if self.out.0.is_empty() {
             return None;
         }
@@ -114,7 +164,7 @@ impl Output for Records {
     }
 
     fn hand_over((events, records): &Self::Batch) {
-        events.deliver(&JsValue::NULL, records);
+        events.deliver(&JsValue::NULL, records.as_ptr() as usize, records.len());
     }
 
     fn give_back(&mut self, (_, mut records): Self::Batch) {
@@ -172,7 +222,7 @@ impl Output for Records {
                 self.out
                     .kind(Kind::Reconnecting)
                     .u32(*attempt)
-                    .f64(*delay as f64);
+                    .u32(u32::try_from(*delay).unwrap_or(u32::MAX));
             }
             Event::Reconnect { attempt } => {
                 self.out.kind(Kind::Reconnect).u32(*attempt);
@@ -224,6 +274,13 @@ impl Output for Records {
 
     #[cfg(feature = "store")]
     fn journal(&mut self, journal: &[u8]) {
-        self.out.kind(Kind::Store).bytes(journal);
+        // Ahead of the turn's other records (after its earlier journal):
+        // JS acts on records as it reads them, and the store must have the
+        // journal before any listener runs.
+        let mut record = Out::default();
+        record.kind(Kind::Store).bytes(journal);
+        let at = self.journal_end;
+        self.journal_end += record.0.len();
+        self.out.0.splice(at..at, record.0);
     }
 }

@@ -1,11 +1,11 @@
 //! The connection's WebSocket (the browser's, or any with its API). JS
 //! makes it and owns its event handlers (`socket` in `js/bridge.js`), which
 //! call `WasmClient::{opened, receive, closed}`: one call into the wasm per
-//! frame. Dropping it has JS detach those handlers and close it.
+//! frame, whose bytes JS wrote into wasm memory (`WasmClient::inbox`).
+//! Dropping it has JS detach those handlers and close it.
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
-use wasmqtt_session::Millis;
 use web_sys::WebSocket;
 
 /// Frames carry at most this many bytes: a burst published in one task
@@ -16,10 +16,10 @@ use web_sys::WebSocket;
 /// tested with a 200 KB PUBLISH cut this way).
 const MAX_FRAME: usize = 16 * 1024;
 
-/// What a socket tells its owner.
+/// What a socket tells its owner besides its frames, which go to the
+/// session (`WasmClient::receive`).
 pub(crate) trait SocketEvents {
     fn on_open(&mut self);
-    fn on_bytes(&mut self, bytes: &[u8], now: Millis);
     fn on_close(&mut self);
 }
 
@@ -38,10 +38,6 @@ impl Socket {
                 .unchecked_into(),
             hook: hook.clone(),
         })
-    }
-
-    pub(crate) fn is_open(&self) -> bool {
-        self.ws.ready_state() == WebSocket::OPEN
     }
 
     /// Bytes queued by the browser and not yet sent.

@@ -4,7 +4,6 @@
 use alloc::string::String;
 use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasmqtt_session::Millis;
 
 use crate::driver::{with_driver, Driver};
 use crate::error::{Error, Failure};
@@ -31,7 +30,7 @@ struct Credentials {
 impl Credentials {
     /// `[username, password]`, as `js/bridge.js` hands them over.
     fn read(value: &JsValue) -> Self {
-        let pair = js_sys::Array::from(value);
+        let pair = value.unchecked_ref::<js_sys::Array>();
         let password = pair.get(1);
         let password = match password.as_string() {
             Some(s) => Some(bytes::Bytes::from(s.into_bytes())),
@@ -52,10 +51,6 @@ impl<O: Output + 'static> SocketEvents for Driver<O> {
         if let Err(e) = self.session.connect(now()) {
             self.commands.fail_all(&Error::from(e), &mut self.output);
         }
-    }
-
-    fn on_bytes(&mut self, bytes: &[u8], now: Millis) {
-        self.session.handle_bytes(now, bytes);
     }
 
     fn on_close(&mut self) {

@@ -58,10 +58,11 @@ if ((profile)); then
     # `#wasm` (package.json "imports") is for bundlers: a browser needs the path.
     sed -i "s|from '#wasm'|from './wasm.js'|" "$site/wasmqtt/js/index.js"
     echo '{ "exports": { ".": "./js/index.js" } }' > "$site/wasmqtt/package.json"
-    # What scripts/build-wasm.sh built (target/wasm-size unless rust-src is missing).
-    wasm=target/wasm-size/wasm32-unknown-unknown/release/wasmqtt.wasm
-    [[ -f $wasm ]] || wasm=target/wasm32-unknown-unknown/release/wasmqtt.wasm
-    wasm-bindgen --target web --no-typescript --out-dir "$site/wasmqtt/pkg" "$wasm"
+    # The core wasm scripts/build-wasm.sh built (target/wasm-size unless
+    # rust-src is missing), not the store's it built after it.
+    wasm=target/wasm-size/wasmqtt-core.wasm
+    [[ -f $wasm ]] || wasm=target/wasmqtt-core.wasm
+    wasm-bindgen --target web --no-typescript --out-dir "$site/wasmqtt/pkg" --out-name wasmqtt "$wasm"
     node_modules/.bin/wasm-opt -Oz -g --enable-bulk-memory --enable-nontrapping-float-to-int \
         --enable-sign-ext --enable-mutable-globals --strip-producers \
         "$site/wasmqtt/pkg/wasmqtt_bg.wasm" -o "$site/wasmqtt/pkg/wasmqtt_bg.wasm"

@@ -59,7 +59,7 @@ pub(crate) fn hook(url: String, slot: Slot) -> SocketHook {
             if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
                 frame.clear();
                 frame.extend_from_slice(&Uint8Array::new(buffer).to_vec());
-                deliver(&s, |d| d.on_bytes(&frame, now()));
+                deliver(&s, |d| d.session.handle_bytes(now(), &frame));
             }
         });
         let s = slot.clone();

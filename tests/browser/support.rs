@@ -34,7 +34,7 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new(hooks: &JsValue) -> Connection;
     #[wasm_bindgen(method, catch)]
-    fn start(this: &Connection, create: &Function) -> Result<(), JsValue>;
+    fn start(this: &Connection, create: &Function, memory: &JsValue) -> Result<(), JsValue>;
     #[wasm_bindgen(method, getter)]
     fn connected(this: &Connection) -> bool;
     #[wasm_bindgen(method, getter, js_name = clientId)]
@@ -465,7 +465,7 @@ impl TestClient {
                 .map(JsValue::from)
             },
         );
-        connection.start(create.unchecked_ref())?;
+        connection.start(create.unchecked_ref(), &wasm_bindgen::memory())?;
         let client = Client(connection);
         Ok(Self {
             client,

@@ -8,7 +8,7 @@ function category(cf) {
   if (f === '(program)') return 'browser (native: WebSocket, event dispatch)';
   if (u.startsWith('wasm://') || u.endsWith('.wasm')) return 'wasm (Rust)';
   if (u.endsWith('/pkg/wasmqtt.js')) return 'wasm-bindgen glue (pkg/wasmqtt.js)';
-  if (u.endsWith('/js/index.js') || u.endsWith('/js/options.js')) return 'wasmqtt JS wrapper (js/)';
+  if (/\/js\/(index|options|bridge)\.js$/.test(u)) return 'wasmqtt JS wrapper (js/)';
   if (u.endsWith('/pkg/index.js')) return 'wasmqtt JS bundle (pkg/index.js)';
   if (u.includes('mqtt.esm.js')) return 'MQTT.js bundle';
   if (u.endsWith('/clients/floor.js')) return 'floor client';

@@ -213,6 +213,13 @@ impl Session {
         true
     }
 
+    /// Whether [`Session::poll_transmit`] has bytes to give: a driver asks
+    /// its transport whether it can take them only when there are some.
+    #[must_use]
+    pub fn wants_transmit(&self) -> bool {
+        !self.tx.is_empty()
+    }
+
     /// The next event, if any.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
