@@ -362,6 +362,29 @@ impl World {
 /// The session store (`store` feature): the journal written, and a new page.
 #[cfg(feature = "store")]
 impl World {
+    /// Every message the page published reached the broker (unless the
+    /// page died before it was stored), and no QoS 2 one twice.
+    fn check_published(&self) -> Result<(), TestCaseError> {
+        for i in 0..self.published {
+            let payload = i.to_be_bytes().to_vec();
+            let n = self
+                .broker
+                .received
+                .iter()
+                .filter(|p| **p == payload)
+                .count();
+            prop_assert!(
+                n > 0 || self.maybe_lost.contains(&payload),
+                "message {} lost",
+                i
+            );
+            if self.qos2.contains(&payload) {
+                prop_assert!(n <= 1, "QoS 2 message {} accepted {} times", i, n);
+            }
+        }
+        Ok(())
+    }
+
     /// Every batch polled so far commits (the task ends and its write
     /// completes).
     fn persist(&mut self) {
@@ -537,14 +560,7 @@ proptest! {
                 first_seen.push(p.clone());
             }
         }
-        for i in 0..world.published {
-            let payload = i.to_be_bytes().to_vec();
-            let n = world.broker.received.iter().filter(|p| **p == payload).count();
-            prop_assert!(n > 0 || world.maybe_lost.contains(&payload), "message {} lost", i);
-            if world.qos2.contains(&payload) {
-                prop_assert!(n <= 1, "QoS 2 message {} accepted {} times", i, n);
-            }
-        }
+        world.check_published()?;
         let mut sorted = first_seen.clone();
         sorted.sort();
         prop_assert_eq!(first_seen, sorted, "publish order not kept");
@@ -607,14 +623,7 @@ proptest! {
             }
         }
         world.settle();
-        for i in 0..world.published {
-            let payload = i.to_be_bytes().to_vec();
-            let n = world.broker.received.iter().filter(|p| **p == payload).count();
-            prop_assert!(n > 0 || world.maybe_lost.contains(&payload), "message {} lost", i);
-            if world.qos2.contains(&payload) {
-                prop_assert!(n <= 1, "QoS 2 message {} accepted {} times", i, n);
-            }
-        }
+        world.check_published()?;
         for (payload, n) in &world.delivered {
             prop_assert_eq!(*n, 1, "QoS 2 message {:?} delivered {} times", payload, n);
         }
