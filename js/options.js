@@ -43,12 +43,13 @@ const MILLIS = uint(2 ** 53 - 1, 'must be a non-negative integer');
 const ZERO_TO_TWO = uint(2, 'must be 0, 1 or 2');
 const BOOL = (v, f) => (typeof v === 'boolean' ? v : fail(f, 'must be true or false'));
 const STR = (v, f) => (typeof v === 'string' ? v : fail(f, 'must be a string'));
+// A UTF-8 Encoded String: no U+0000 [MQTT-1.5.4-2].
+const TEXT = (v, f) => (STR(v, f).includes('\0') ? fail(f, 'contains a null character') : v);
 const FN = (v, f) => (typeof v === 'function' ? v : fail(f, 'must be a function'));
 const TOPIC = (v, f) => {
-  STR(v, f);
+  TEXT(v, f);
   if (v === '') fail(f, 'topic is empty');
   if (/[+#]/.test(v)) fail(f, 'topic name contains a wildcard');
-  if (v.includes('\0')) fail(f, 'topic contains a null character');
   return v;
 };
 const PAIRS = (v, f) => {
@@ -156,9 +157,60 @@ function properties(o, path, table) {
 
 const object = (v, f) => (typeof v === 'object' ? v : fail(f, 'must be an object'));
 
+// The connect options record's tags, as src/options.rs names them (`mod
+// field`; src/boundary.rs checks both sides agree).
+const O_CLIENT_ID = 1;
+const O_USERNAME = 2;
+const O_PASSWORD = 3;
+const O_KEEPALIVE = 4;
+const O_CLEAN = 5;
+const O_CONNECT_TIMEOUT = 6;
+const O_PING_TIMEOUT = 7;
+const O_PROTOCOL_VERSION = 8;
+const O_PROPERTIES = 9;
+const O_WILL_TOPIC = 10;
+const O_WILL_PAYLOAD = 11;
+const O_WILL_QOS = 12;
+const O_WILL_RETAIN = 13;
+const O_WILL_PROPERTIES = 14;
+const O_RECONNECT = 15;
+const O_RECONNECT_INITIAL_DELAY = 16;
+const O_RECONNECT_MAX_DELAY = 17;
+const O_RECONNECT_MAX_ATTEMPTS = 18;
+const O_RECONNECT_RESET_AFTER = 19;
+const O_RESUBSCRIBE = 20;
+const O_REQUEUE_UNACKED = 21;
+const O_QUEUE_LIMIT = 22;
+const O_QUEUE_QOS0 = 23;
+const O_AUTO_TOPIC_ALIAS = 24;
+const O_RANDOM_SEED = 25;
+
+/**
+ * The record src/options.rs reads: each set field as its tag, then a flag
+ * (one byte), a whole number (base 128, low digits first) or bytes (their
+ * length so, then them; a string as UTF-8), by the value's type.
+ */
+function record(fields) {
+  const parts = [];
+  for (const [tag, v] of fields) {
+    if (v == null) continue;
+    parts.push([tag]);
+    if (typeof v === 'boolean') parts.push([+v]);
+    else if (typeof v === 'number') parts.push(varint(v));
+    else {
+      const b = typeof v === 'string' ? encoder.encode(v) : v;
+      parts.push(varint(b.length), b);
+    }
+  }
+  const out = new Uint8Array(parts.reduce((n, a) => n + a.length, 0));
+  let i = 0;
+  for (const a of parts) { out.set(a, i); i += a.length; }
+  return out;
+}
+
 /**
  * `new WasmClient(url, ...connectArgs(url, options))`: the URL checked and
- * the options as an array in the order `src/options.rs` reads them.
+ * the options as the record src/options.rs reads.
  */
 export function connectArgs(url, options) {
   let problem;
@@ -169,8 +221,8 @@ export function connectArgs(url, options) {
   }
   if (problem) throw new MqttError(`invalid url ${url}: ${problem}`, 'INVALID_URL');
   const o = read(options, '', {
-    clientId: STR,
-    username: STR,
+    clientId: TEXT,
+    username: TEXT,
     password: bytes,
     keepalive: U16,
     clean: BOOL,
@@ -190,54 +242,52 @@ export function connectArgs(url, options) {
     ...(STORE && { store: (v, f) => (typeof v?.open === 'function' ? v : fail(f, 'must be a store from wasmqtt/store')) }),
     // A class with the browser WebSocket's API (Node 20: `ws`'s WebSocket).
     WebSocket: FN,
-    // For tests: fixed reconnect jitter, a fraction from 0 to 1.
-    randomSeed: (v, f) => (typeof v === 'number' ? v : fail(f, 'must be a number')),
+    // For tests: fixed reconnect jitter.
+    randomSeed: (v, f) => (typeof v === 'number' && v >= 0 && v <= 1 ? v : fail(f, 'must be a number from 0 to 1')),
   });
-  let will;
-  if (o.will) {
-    const w = read(o.will, 'will', {
-      topic: TOPIC,
-      payload: bytes,
-      qos: ZERO_TO_TWO,
-      retain: BOOL,
-      properties: object,
-    });
-    if (w.topic === undefined) fail('will.topic', 'is required');
-    const slots = {
-      ...w, payload: w.payload ?? new Uint8Array(), properties: properties(w.properties, 'will.properties', WILL)[1],
-    };
-    will = WILL_SLOTS.map((k) => slots[k]);
-  }
-  let reconnect = o.reconnect;
-  if (typeof reconnect === 'object') {
-    const r = read(reconnect, 'reconnect', {
-      initialDelay: MILLIS, maxDelay: MILLIS, maxAttempts: U32, resetAfter: MILLIS,
-    });
-    reconnect = RECONNECT_SLOTS.map((k) => r[k]);
-  }
+  const will = o.will && read(o.will, 'will', {
+    topic: TOPIC,
+    payload: bytes,
+    qos: ZERO_TO_TWO,
+    retain: BOOL,
+    properties: object,
+  });
+  if (will && will.topic === undefined) fail('will.topic', 'is required');
+  const reconnect = typeof o.reconnect === 'object' ? read(o.reconnect, 'reconnect', {
+    initialDelay: MILLIS, maxDelay: MILLIS, maxAttempts: U32, resetAfter: MILLIS,
+  }) : {};
   const queue = read(o.queue, 'queue', { limit: U32, qos0: BOOL });
   const seed = new Uint32Array(1);
   globalThis.crypto?.getRandomValues?.(seed);
-  const slots = {
-    ...o,
-    will,
-    properties: properties(o.properties, 'properties', CONNECT)[1],
-    reconnect,
-    queueLimit: queue.limit,
-    queueQos0: queue.qos0,
-    randomSeed: o.randomSeed ?? (seed[0] / 2 ** 32 || Math.random()),
-  };
-  return [CONNECT_SLOTS.map((k) => slots[k])];
+  return [record([
+    [O_CLIENT_ID, o.clientId],
+    [O_USERNAME, o.username],
+    [O_PASSWORD, o.password],
+    [O_KEEPALIVE, o.keepalive],
+    [O_CLEAN, o.clean],
+    [O_CONNECT_TIMEOUT, o.connectTimeout],
+    [O_PING_TIMEOUT, o.pingTimeout],
+    [O_PROTOCOL_VERSION, o.protocolVersion],
+    [O_PROPERTIES, properties(o.properties, 'properties', CONNECT)[1]],
+    [O_WILL_TOPIC, will?.topic],
+    [O_WILL_PAYLOAD, will?.payload],
+    [O_WILL_QOS, will?.qos],
+    [O_WILL_RETAIN, will?.retain],
+    [O_WILL_PROPERTIES, will && properties(will.properties, 'will.properties', WILL)[1]],
+    [O_RECONNECT, o.reconnect !== false],
+    [O_RECONNECT_INITIAL_DELAY, reconnect.initialDelay],
+    [O_RECONNECT_MAX_DELAY, reconnect.maxDelay],
+    [O_RECONNECT_MAX_ATTEMPTS, reconnect.maxAttempts],
+    [O_RECONNECT_RESET_AFTER, reconnect.resetAfter],
+    [O_RESUBSCRIBE, o.resubscribe],
+    [O_REQUEUE_UNACKED, o.requeueUnacked],
+    [O_QUEUE_LIMIT, queue.limit],
+    [O_QUEUE_QOS0, queue.qos0],
+    [O_AUTO_TOPIC_ALIAS, o.autoTopicAlias],
+    // A whole number below 2^53: the fraction's bits.
+    [O_RANDOM_SEED, Math.floor((o.randomSeed ?? (seed[0] / 2 ** 32 || Math.random())) * (2 ** 53 - 1))],
+  ])];
 }
-
-// The slots of the connect options array, in the order `slot` in
-// src/options.rs reads them (src/boundary.rs checks both sides agree);
-// likewise the will's and the reconnect policy's.
-const CONNECT_SLOTS = ['clientId', 'username', 'password', 'keepalive', 'clean', 'connectTimeout',
-  'pingTimeout', 'protocolVersion', 'will', 'properties', 'reconnect', 'resubscribe',
-  'requeueUnacked', 'queueLimit', 'queueQos0', 'autoTopicAlias', 'randomSeed'];
-const WILL_SLOTS = ['topic', 'payload', 'qos', 'retain', 'properties'];
-const RECONNECT_SLOTS = ['initialDelay', 'maxDelay', 'maxAttempts', 'resetAfter'];
 
 /**
  * `publish(topic, payload, ...publishArgs(options, request))`: QoS, retain,

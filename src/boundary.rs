@@ -1,6 +1,6 @@
 //! The wasm↔JS boundary, checked: the names and numbers each side uses
-//! for record kinds and flags (`events.rs` and `js/bridge.js`), the slots
-//! of the connect options (`options.rs` and `js/options.js`), and MQTT 5.0
+//! for record kinds and flags (`events.rs` and `js/bridge.js`), the tags
+//! of the connect options record (`options.rs` and `js/options.js`), and MQTT 5.0
 //! property identifiers (the codec, `js/bridge.js` and `js/options.js`).
 //! Each test reads the sources, so a change on one side alone fails here.
 //! (Failures are checked the same way in `error.rs`.)
@@ -136,22 +136,30 @@ fn message_flags_match_js() {
 }
 
 #[test]
-fn connect_slots_match_js() {
-    for (module, js_array) in [
-        ("mod slot {", "CONNECT_SLOTS"),
-        ("mod will_slot {", "WILL_SLOTS"),
-        ("mod reconnect_slot {", "RECONNECT_SLOTS"),
-    ] {
-        let rust = rust_consts(block(OPTIONS_RS, module, "}"));
-        let js = js_strings(OPTIONS_JS, js_array);
-        assert_eq!(rust.len(), js.len(), "{module} vs {js_array}: {js:?}");
-        for (i, name) in js.iter().enumerate() {
-            assert_eq!(
-                rust.get(&upper_snake(name)),
-                Some(&(i as u32)),
-                "{js_array}[{i}] = {name:?} in {module}"
-            );
-        }
+fn connect_option_tags_match_js() {
+    let rust = rust_consts(block(OPTIONS_RS, "mod field {", "}"));
+    let js: BTreeMap<String, u32> = js_consts(OPTIONS_JS)
+        .into_iter()
+        .filter_map(|(name, v)| Some((name.strip_prefix("O_")?.to_string(), v)))
+        .collect();
+    assert!(rust.len() >= 25, "{rust:?}");
+    assert_eq!(rust, js);
+    // Tags are distinct, and each is written by `connectArgs` and read by `connect`.
+    let mut values: Vec<u32> = rust.values().copied().collect();
+    values.sort_unstable();
+    values.dedup();
+    assert_eq!(values.len(), rust.len());
+    let writer = block(OPTIONS_JS, "export function connectArgs", "\n}\n");
+    let reader = block(OPTIONS_RS, "fn read<'a>(", "\n}\n");
+    for name in rust.keys() {
+        assert!(
+            writer.contains(&format!("[O_{name},")),
+            "O_{name} not written"
+        );
+        assert!(
+            reader.contains(&format!("f::{name} =>")),
+            "field::{name} not read"
+        );
     }
 }
 

@@ -34,8 +34,8 @@ fn filters(list: &Array) -> Vec<String> {
 
 #[wasm_bindgen]
 impl WasmClient {
-    /// Starts connecting to `url`. `options` is what `connectArgs` in
-    /// `js/options.js` makes of the URL and the options (it checks both);
+    /// Starts connecting to `url`. `options` is the record `connectArgs`
+    /// in `js/options.js` makes of the options (it checks them and the URL);
     /// `events` takes the records of each turn; `credentials`, if given,
     /// is called before each connect; `socket()` opens a WebSocket to `url`.
     /// Options the codec refuses throw an
@@ -43,7 +43,7 @@ impl WasmClient {
     #[wasm_bindgen(constructor)]
     pub fn new(
         url: JsValue,
-        options: Array,
+        options: &[u8],
         events: Function,
         credentials: Option<Function>,
         socket: Function,
@@ -52,7 +52,7 @@ impl WasmClient {
             credentials,
             socket,
         };
-        let options = match options::connect(&options) {
+        let options = match options::connect(options) {
             Ok(o) => o,
             Err(e) => {
                 let mut out = Out::default();

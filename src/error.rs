@@ -108,7 +108,7 @@ impl Error {
     }
 
     /// Which failure this is.
-    #[cfg(feature = "rust-api")]
+    #[cfg(any(test, feature = "rust-api"))]
     pub(crate) fn failure(&self) -> Failure {
         self.failure
     }

@@ -14,6 +14,10 @@ fn bad_connect_options() -> Vec<(JsValue, &'static str)> {
         (obj(&[("keepalive", s("60"))]), "keepalive"),
         (obj(&[("keepalive", n(70_000.0))]), "keepalive"),
         (obj(&[("clientId", n(5.0))]), "clientId"),
+        // No U+0000 in a UTF-8 Encoded String [MQTT-1.5.4-2].
+        (obj(&[("clientId", s("a\0b"))]), "clientId"),
+        (obj(&[("username", s("\0"))]), "username"),
+        (obj(&[("randomSeed", n(2.0))]), "randomSeed"),
         (obj(&[("protocolVersion", n(3.0))]), "protocolVersion"),
         (obj(&[("clientID", s("typo"))]), "clientID"),
         (

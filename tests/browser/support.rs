@@ -447,7 +447,7 @@ impl TestClient {
             ("url", s(url)),
         ];
         hooks.extend(extra.iter().cloned());
-        let args = connect_args(url, &options)?;
+        let record = Uint8Array::new(&connect_args(url, &options)?.get(0)).to_vec();
         let connection = Connection::new(&obj(&hooks));
         let url = url.to_owned();
         let create = Closure::once_into_js(
@@ -455,14 +455,8 @@ impl TestClient {
                   credentials: Option<Function>,
                   socket: Function|
                   -> Result<JsValue, JsValue> {
-                WasmClient::new(
-                    url.as_str().into(),
-                    args.get(0).unchecked_into(),
-                    events,
-                    credentials,
-                    socket,
-                )
-                .map(JsValue::from)
+                WasmClient::new(url.as_str().into(), &record, events, credentials, socket)
+                    .map(JsValue::from)
             },
         );
         connection.start(create.unchecked_ref(), &wasm_bindgen::memory())?;

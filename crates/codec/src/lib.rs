@@ -72,6 +72,7 @@ pub use topic::{TopicError, TopicFilter, TopicName};
 pub use types::{PacketId, ProtocolVersion, QoS};
 pub use unsuback::UnsubAck;
 pub use unsubscribe::Unsubscribe;
+pub use wire::decode_string;
 
 /// The largest Remaining Length a fixed header can express (268,435,455).
 pub const MAX_REMAINING_LENGTH: usize = 268_435_455;

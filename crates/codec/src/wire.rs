@@ -180,6 +180,12 @@ fn decode_utf8_small(raw: &[u8]) -> Result<String, DecodeError> {
 #[cfg(target_arch = "wasm32")]
 use decode_utf8_small as decode_utf8;
 
+/// The checks of a UTF-8 Encoded String [MQTT-1.5.4-1] [MQTT-1.5.4-2] on
+/// bytes that come from elsewhere than a packet (options handed over as bytes).
+pub fn decode_string(raw: &[u8]) -> Result<String, DecodeError> {
+    decode_utf8(raw)
+}
+
 /// Decodes a Variable Byte Integer from the start of `buf`.
 ///
 /// `Ok(None)` means more bytes are needed; the value and its length otherwise.
