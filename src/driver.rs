@@ -12,7 +12,7 @@ use wasm_bindgen::JsValue;
 use wasmqtt_session::{ConnectionError, Event, Millis, Session};
 
 use crate::error::{Error, Failure};
-use crate::js::{microtask, now, Timeout};
+use crate::js::{microtask, Timeout};
 use crate::output::{Outcome, Output};
 use crate::records::Records;
 use crate::settle::Commands;
@@ -21,8 +21,6 @@ use crate::transport::Hooks;
 
 /// Above this many bytes queued in the browser's socket, sending waits.
 const HIGH_WATER: u32 = 4 << 20;
-/// How often to look again while the socket is backed up.
-const DRAIN_CHECK: Millis = 20;
 
 pub(crate) type Shared<O = Records> = Rc<RefCell<Driver<O>>>;
 
@@ -34,7 +32,8 @@ pub(crate) struct Driver<O: Output = Records> {
     /// The broker's URL, only for messages: kept as the JS string.
     pub(crate) url: JsValue,
     pub(crate) socket: Option<Socket>,
-    timer: Option<(Millis, Timeout)>,
+    /// When the timer fires, and its handle (`timer.rs`).
+    pub(crate) timer: Option<(Millis, Timeout)>,
     pub(crate) commands: Commands,
     tx: Vec<u8>,
     pub(crate) hooks: Hooks,
@@ -43,7 +42,7 @@ pub(crate) struct Driver<O: Output = Records> {
     /// A command ran: send once the calling task is done, so a burst of
     /// publishes goes out as one WebSocket frame.
     pub(crate) defer: bool,
-    flush_scheduled: bool,
+    pub(crate) flush_scheduled: bool,
     /// `end()` is waiting for in-flight messages to finish.
     ending: Option<Finish<O>>,
     pub(crate) ended: bool,
@@ -57,7 +56,7 @@ pub(crate) struct Driver<O: Output = Records> {
     /// The current socket has opened.
     pub(crate) opened: bool,
     /// The last transmit left bytes in the session: the socket was backed up.
-    held: bool,
+    pub(crate) held: bool,
 }
 
 /// Runs `f` on the driver, then hands what it queued to the output.
@@ -110,11 +109,6 @@ impl<O: Output + 'static> Driver<O> {
                 held: false,
             })
         })
-    }
-
-    pub(crate) fn on_timer(&mut self) {
-        self.timer = None;
-        self.session.handle_timeout(now());
     }
 
     /// Settles command `id` with `undefined`.
@@ -221,42 +215,6 @@ impl<O: Output + 'static> Driver<O> {
         if sent.is_ok() {
             self.commands.flushed(&mut self.output);
         }
-    }
-
-    /// Arms the timer for the session's next deadline, unless it is armed
-    /// for earlier already: waking early costs one call that finds nothing
-    /// due, re-arming on every send (keep-alive moves with each) costs more.
-    fn arm_timer(&mut self) {
-        if self.ended {
-            self.timer = None;
-            return;
-        }
-        let backed_up = self.held || (self.commands.awaits_flush() && !self.flush_scheduled);
-        let Some(at) = self.session.poll_timeout() else {
-            if backed_up {
-                self.arm(now() + DRAIN_CHECK);
-            }
-            return;
-        };
-        self.arm(if backed_up {
-            at.min(now() + DRAIN_CHECK)
-        } else {
-            at
-        });
-    }
-
-    fn arm(&mut self, at: Millis) {
-        if self.timer.as_ref().is_some_and(|(t, _)| *t <= at) {
-            return;
-        }
-        let me = self.me.clone();
-        let delay = u32::try_from(at.saturating_sub(now())).unwrap_or(u32::MAX);
-        let timeout = Timeout::new(delay, move || {
-            if let Some(shared) = me.upgrade() {
-                with_driver(&shared, Driver::on_timer);
-            }
-        });
-        self.timer = Some((at, timeout));
     }
 
     /// Settles commands from outcome events; the rest go to the output,
