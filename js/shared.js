@@ -146,14 +146,15 @@ export class SharedClient {
     for (const [n, call] of this.#calls) {
       if (call.sent === epoch) continue;
       const again = call.sent !== null;
-      const qos = call.op === 'publish' ? call.a[2]?.qos ?? 0 : -1;
-      if (again && (qos === 0 || !['publish', 'subscribe', 'unsubscribe'].includes(call.op))) {
+      const publish = call.op === 'publish';
+      const qos = publish ? call.a[2]?.qos ?? 0 : 0;
+      if (again && (publish ? qos === 0 : !['subscribe', 'unsubscribe'].includes(call.op))) {
         this.#calls.delete(n);
         call.reject(new MqttError(`the leader tab closed with this ${call.op} in flight; it may or may not have been sent`,
           'SHARED_LEADER_LOST'));
         continue;
       }
-      if (again && qos > 0) this.emit('resend', { topic: call.a[0], qos });
+      if (again && publish) this.emit('resend', { topic: call.a[0], qos });
       this.#post(n, call);
     }
   }
