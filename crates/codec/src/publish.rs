@@ -266,6 +266,11 @@ mod tests {
             b'h', b'i', // Payload
         ];
         check(&v5, V5, &qos1_with_properties());
+        // The properties as received, Topic Alias included: the bytes from
+        // the Property Length to the payload.
+        let decoded = decode(v5[0], &v5[2..], V5).unwrap();
+        let received = decoded.properties.received.bytes().unwrap();
+        assert_eq!(received[..], v5[9..46]);
         #[rustfmt::skip]
         let v311 = [
             0x33, 0x09, // PUBLISH QoS 1 RETAIN, Remaining Length 9
