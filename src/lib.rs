@@ -48,6 +48,7 @@ mod settle;
 mod socket;
 #[cfg(feature = "store")]
 mod store;
+mod topics;
 mod transport;
 
 #[cfg(feature = "rust-api")]
