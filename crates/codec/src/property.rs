@@ -1117,7 +1117,7 @@ mod tests {
         for raw in 0..0x80u8 {
             if PropertyId::from_u32(raw.into()).is_none() {
                 let err = DecodeError::UnknownProperty(raw.into());
-                assert_eq!(decode(&[0x02, raw, 0x00], publish), Err(err.clone()));
+                assert_eq!(decode(&[0x02, raw, 0x00], publish), Err(err));
                 assert_eq!(err.reason_code(), crate::ReasonCode::MalformedPacket);
             }
         }
@@ -1235,7 +1235,7 @@ mod tests {
             (puback, &[0x04, 0x1F, 0x00, 0x01, 0x00], DecodeError::NullCharacter, 0x81),
         ];
         for (scope, bytes, err, code) in cases {
-            assert_eq!(decode(bytes, scope), Err(err.clone()), "{bytes:02X?}");
+            assert_eq!(decode(bytes, scope), Err(err), "{bytes:02X?}");
             assert_eq!(u8::from(err.reason_code()), code);
         }
         // The edges of the valid ranges.

@@ -552,11 +552,11 @@ mod tests {
         let end = DecodeError::UnexpectedEnd;
         let malformed = ReasonCode::MalformedPacket;
         // Topic length 5 with one byte; QoS 1 without a whole packet id.
-        rejects(0x30, &[0, 5, b't'], V311, end.clone(), malformed);
-        rejects(0x32, &[0, 1, b't', 0], V311, end.clone(), malformed);
+        rejects(0x30, &[0, 5, b't'], V311, end, malformed);
+        rejects(0x32, &[0, 1, b't', 0], V311, end, malformed);
         // MQTT 5.0 needs a Property Length, and the properties it announces.
-        rejects(0x30, &[0, 1, b't'], V5, end.clone(), malformed);
-        rejects(0x32, &[0, 1, b't', 0, 1], V5, end.clone(), malformed);
+        rejects(0x30, &[0, 1, b't'], V5, end, malformed);
+        rejects(0x32, &[0, 1, b't', 0, 1], V5, end, malformed);
         rejects(0x30, &[0, 1, b't', 5, 0x02, 0], V5, end, malformed);
         rejects(
             0x30,
