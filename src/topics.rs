@@ -14,6 +14,7 @@ use alloc::string::String;
 /// Slots in the table (a slot crosses as a u8).
 pub(crate) const TOPIC_SLOTS: usize = 1 << SLOT_BITS;
 const SLOT_BITS: u32 = 8;
+const _: () = assert!(TOPIC_SLOTS <= 256, "a slot crosses as a u8");
 /// Slots a topic may take, from the one its hash names on: the least
 /// recently used of them gives way. With one slot per topic
 /// (direct-mapped), 84 of 200 topics interleaved carried their topic
