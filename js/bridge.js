@@ -128,7 +128,6 @@ const DETAILS = [
 // Record kinds and message flags, as src/events.rs numbers them
 // (src/boundary.rs checks both sides agree).
 const K_MESSAGE = 1;
-const K_FILTER = 2;
 const K_DONE = 3;
 const K_CODE = 4;
 const K_CODES = 5;
@@ -261,8 +260,11 @@ export class Connection {
   #hooks;
   #pending = new Map();
   #next = 0;
-  /** The last message's topic: the wasm sends a topic only when it changes. */
-  #topic = '';
+  /**
+   * Topics by slot (at most 256: a slot is a byte), as the wasm fills them
+   * (src/topics.rs): it sends a slot's topic only when it changes.
+   */
+  #topics = [];
   /** Filters by index, as the wasm announced them; one-element lists reused. */
   #filters = [];
   #single = [];
@@ -416,9 +418,10 @@ export class Connection {
 
   #message(r) {
     const flags = r.u8();
-    if (flags & F_TOPIC) this.#topic = r.str();
+    const slot = r.u8();
+    if (flags & F_TOPIC) this.#topics[slot] = r.str();
     const packet = {
-      topic: this.#topic,
+      topic: this.#topics[slot],
       qos: flags & F_QOS,
       retain: (flags & F_RETAIN) !== 0,
       dup: (flags & F_DUP) !== 0,
@@ -438,12 +441,19 @@ export class Connection {
     const n = r.u32();
     if (n === 0) return NO_FILTERS;
     if (n === 1) {
-      const i = r.u32();
+      const i = this.#filter(r);
       return (this.#single[i] ??= [this.#filters[i]]);
     }
     const list = [];
-    for (let k = 0; k < n; k++) list.push(this.#filters[r.u32()]);
+    for (let k = 0; k < n; k++) list.push(this.#filters[this.#filter(r)]);
     return list;
+  }
+
+  /** A filter's index; a new one (the table's length) is followed by the filter. */
+  #filter(r) {
+    const i = r.u32();
+    if (i === this.#filters.length) this.#filters.push(r.str());
+    return i;
   }
 
   /**
@@ -452,7 +462,7 @@ export class Connection {
    * another buffer and hands them over at once (a nested #read, with a
    * reader of its own), so this batch stays where it is, and is found again
    * if wasm memory grew. Only a received frame yields messages and
-   * filters, never a call from a listener, so the topic and filters kept
+   * filters, never a call from a listener, so the topics and filters kept
    * here follow the wasm's order. (A store's journal comes first in its
    * batch: it is written before any listener runs.)
    */
@@ -465,7 +475,6 @@ export class Connection {
         const kind = r.u8();
         switch (kind) {
           case K_MESSAGE: { const m = this.#message(r); message(m.topic, m.payload, m, this.#matched(r)); break; }
-          case K_FILTER: this.#filters.push(r.str()); break;
           case K_DONE: this.#settle(r.u32(), true); break;
           case K_CODE: this.#settle(r.u32(), true, r.u8()); break;
           case K_CODES: {
@@ -489,7 +498,12 @@ export class Connection {
             break;
           }
           case K_AUTH: emit('auth', { reasonCode: r.u8(), properties: r.properties() }); break;
-          case K_DISCONNECT: emit('disconnect', { reasonCode: r.u8(), ...r.properties() }); break;
+          case K_DISCONNECT: {
+            const d = { reasonCode: r.u8() };
+            for (const k of ['reasonString', 'serverReference']) if (r.u8()) d[k] = r.str();
+            emit('disconnect', d);
+            break;
+          }
           case K_RECONNECTING: emit('reconnecting', { attempt: r.u32(), delay: r.u32() }); break;
           case K_RECONNECT: emit('reconnect', r.u32()); break;
           default:

@@ -13,10 +13,11 @@ use alloc::vec::Vec;
 #[derive(Clone, Copy)]
 #[repr(u8)]
 pub(crate) enum Kind {
-    /// `MESSAGE` body, then u32 count and u32 indexes of the filters it matched.
+    /// `MESSAGE` body, then the filters it matched: u32 count, then each
+    /// filter's u32 index in the filter table, and the filter string if the
+    /// index is new (the table's length). (2 was a record of its own per
+    /// new filter.)
     Message = 1,
-    /// A filter string, the next index of the filter table.
-    Filter = 2,
     /// id: resolve with `undefined`.
     Done = 3,
     /// id, u8: resolve with a reason code.
@@ -33,7 +34,9 @@ pub(crate) enum Kind {
     Connect = 9,
     /// u8 reason code, properties: `auth`.
     Auth = 10,
-    /// u8 reason code, properties (Reason String, Server Reference): `disconnect`.
+    /// u8 reason code, then Reason String and Server Reference, each a u8
+    /// (1: sent) and the string if sent: `disconnect`. (Not a property
+    /// list: these two are all the session keeps of the packet's.)
     Disconnect = 11,
     /// u32 attempt, u32 delay in ms: `reconnecting`.
     Reconnecting = 12,
@@ -48,12 +51,17 @@ pub(crate) enum Kind {
     End = 17,
 }
 
+/// A `MESSAGE` body: u8 flags (below), u8 topic slot (`topics.rs`), the
+/// topic if `TOPIC`, the payload (or only its length, if `IN_FRAME`), the
+/// properties if `PROPERTIES`.
+///
 /// Flags of a `MESSAGE` body: QoS in the low two bits, then these.
 pub(crate) const RETAIN: u8 = 4;
 pub(crate) const DUP: u8 = 8;
-/// A topic follows; otherwise it is the previous message's.
+/// A topic follows, now the slot's; otherwise the slot's topic is the message's.
 pub(crate) const TOPIC: u8 = 16;
-/// Properties follow (Property Length first, as on the wire).
+/// Properties follow, as on the wire (Property Length first): as the
+/// server sent them, Topic Alias included (JS skips it).
 pub(crate) const PROPERTIES: u8 = 32;
 /// Only the payload's length follows: the payload is the last bytes of
 /// the frame just received, which JS still holds and views.

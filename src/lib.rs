@@ -49,6 +49,7 @@ mod socket;
 #[cfg(feature = "store")]
 mod store;
 mod timer;
+mod topics;
 mod transport;
 
 #[cfg(feature = "rust-api")]

@@ -4,23 +4,22 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
-use wasmqtt_codec::{PacketType, Properties, Publish};
+use wasmqtt_codec::{Properties, Publish};
 use wasmqtt_session::{ConnectionError, Event, Session};
 
 use crate::error::{Error, Failure};
 use crate::events::{Kind, Out, DUP, IN_FRAME, PROPERTIES, RETAIN, TOPIC};
 use crate::output::{Outcome, Output};
+use crate::topics::Topics;
 
 pub(crate) struct Records {
     out: Out,
     /// Takes the records of one turn.
     events: Events,
-    /// The topic of the last message written: JS keeps its string.
-    last_topic: String,
+    /// The topics JS keeps, by slot.
+    topics: Topics,
     /// Filters JS has been told, by index.
     filter_names: Vec<String>,
-    /// Indexes of the filters a message matched (reused).
-    matched: Vec<u32>,
     /// Where JS writes each received frame (`WasmClient::inbox`).
     inbox: Vec<u8>,
     /// The length of the frame in `inbox` that this turn received, until
@@ -38,9 +37,8 @@ impl Records {
         Self {
             out: Out::default(),
             events,
-            last_topic: String::new(),
+            topics: Topics::new(),
             filter_names: Vec::new(),
-            matched: Vec::new(),
             inbox: Vec::new(),
             frame: 0,
             metrics: [0.0; 10],
@@ -64,16 +62,21 @@ impl Records {
         &self.inbox[..self.frame]
     }
 
-    /// Properties as on the wire (Property Length first).
-    fn properties(&mut self, p: &Properties, packet: PacketType) {
-        // Decoded properties always encode again; should they not, JS
-        // still gets a valid (empty) list.
-        if p.encode_list(Some(packet), &mut self.out.0).is_err() {
-            self.out.u8(0);
+    /// Properties as on the wire (Property Length first): the bytes the
+    /// server sent (JS skips a Topic Alias the session resolved). Only
+    /// received properties are written, so none are left out: an MQTT
+    /// 3.1.1 packet has none, an empty list.
+    fn properties(&mut self, p: &Properties) {
+        debug_assert!(p.received.bytes().is_some() || p.is_empty());
+        match p.received.bytes() {
+            Some(received) => self.out.0.extend_from_slice(received),
+            None => {
+                self.out.u8(0);
+            }
         }
     }
 
-    /// A `MESSAGE` body: flags, topic unless repeated, payload, properties.
+    /// A `MESSAGE` body (see `events.rs`).
     fn message(&mut self, p: &Publish) {
         let topic = p.topic.as_str();
         let mut flags = p.qos as u8;
@@ -83,8 +86,8 @@ impl Records {
         if p.dup {
             flags |= DUP;
         }
-        let repeated = self.last_topic == topic;
-        if !repeated {
+        let (slot, new_topic) = self.topics.slot(topic);
+        if new_topic {
             flags |= TOPIC;
         }
         let has_properties = !p.properties.is_empty();
@@ -100,11 +103,9 @@ impl Records {
             flags |= IN_FRAME;
             self.frame = 0;
         }
-        self.out.u8(flags);
-        if !repeated {
+        self.out.u8(flags).u8(slot);
+        if new_topic {
             self.out.str(topic);
-            self.last_topic.clear();
-            self.last_topic.push_str(topic);
         }
         if in_frame {
             self.out.u32(p.payload.len() as u32);
@@ -112,25 +113,30 @@ impl Records {
             self.out.bytes(&p.payload);
         }
         if has_properties {
-            self.properties(&p.properties, PacketType::Publish);
+            self.properties(&p.properties);
         }
     }
 
-    /// The session's subscriptions for `message`, as indexes into the
-    /// filter table in `matched`, telling JS filters it has not seen.
-    fn match_filters(&mut self, session: &Session, message: &Publish) {
-        self.matched.clear();
+    /// The session's subscriptions for `message`: a u32 count, then each
+    /// as a u32 index into JS's filter table; a filter JS has not been
+    /// told yet (its index is the table's length) is followed by its name.
+    fn filters(&mut self, session: &Session, message: &Publish) {
+        let count_at = self.out.0.len();
+        self.out.u32(0);
+        let mut count: u32 = 0;
         for s in session.matching_subscriptions(message) {
             let name = s.filter.as_str();
-            let index = match self.filter_names.iter().position(|n| n == name) {
-                Some(i) => i,
-                None => {
-                    self.out.kind(Kind::Filter).str(name);
-                    self.filter_names.push(name.into());
-                    self.filter_names.len() - 1
-                }
-            };
-            self.matched.push(index as u32);
+            let known = self.filter_names.iter().position(|n| n == name);
+            let index = known.unwrap_or(self.filter_names.len());
+            self.out.u32(index as u32);
+            if known.is_none() {
+                self.out.str(name);
+                self.filter_names.push(name.into());
+            }
+            count += 1;
+        }
+        if let Some(at) = self.out.0.get_mut(count_at..count_at + 4) {
+            at.copy_from_slice(&count.to_le_bytes());
         }
     }
 }
@@ -182,16 +188,12 @@ impl Output for Records {
                     .kind(Kind::Connect)
                     .u8(connack.reason_code.into())
                     .u8(connack.session_present.into());
-                self.properties(&connack.properties, PacketType::ConnAck);
+                self.properties(&connack.properties);
             }
             Event::Message(publish) => {
-                self.match_filters(session, publish);
                 self.out.kind(Kind::Message);
                 self.message(publish);
-                self.out.u32(self.matched.len() as u32);
-                for i in 0..self.matched.len() {
-                    self.out.u32(self.matched[i]);
-                }
+                self.filters(session, publish);
             }
             Event::SubscriptionLost {
                 filter,
@@ -203,20 +205,20 @@ impl Output for Records {
             }
             Event::Auth(auth) => {
                 self.out.kind(Kind::Auth).u8(auth.reason_code.into());
-                self.properties(&auth.properties, PacketType::Auth);
+                self.properties(&auth.properties);
             }
             Event::Disconnected(ConnectionError::ServerDisconnected {
                 reason_code,
                 reason_string,
                 server_reference,
             }) => {
-                let properties = Properties {
-                    reason_string: reason_string.clone(),
-                    server_reference: server_reference.clone(),
-                    ..Properties::default()
-                };
                 self.out.kind(Kind::Disconnect).u8((*reason_code).into());
-                self.properties(&properties, PacketType::Disconnect);
+                for text in [reason_string, server_reference] {
+                    match text {
+                        Some(text) => self.out.u8(1).str(text),
+                        None => self.out.u8(0),
+                    };
+                }
             }
             Event::ReconnectScheduled { attempt, delay } => {
                 self.out

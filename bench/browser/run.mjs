@@ -64,6 +64,9 @@ export const SCENARIOS = [
   // QoS 1: the client under test publishes and subscribes.
   { id: 'qos1-64B', kind: 'throughput', n: 20000, size: 64, qos: 1, warmup: 1000, publisher: 'own',
     what: 'QoS 1 throughput, 20,000 x 64 B, all acknowledged and delivered; the client publishes too' },
+  // A dashboard's traffic: the same, over 200 topics interleaved.
+  { id: 'qos0-64B-200topics', kind: 'throughput', n: 50000, size: 64, qos: 0, warmup: 2000, publisher: 'raw', topics: 200,
+    what: 'QoS 0 receive rate, 50,000 x 64 B over 200 topics in turn (one subscription, `+`)' },
   { id: 'qos0-16B', kind: 'throughput', n: 50000, size: 16, qos: 0, warmup: 2000, publisher: 'raw', what: 'payload sweep: 16 B' },
   { id: 'qos0-1KiB', kind: 'throughput', n: 20000, size: 1024, qos: 0, warmup: 2000, publisher: 'raw', what: 'payload sweep: 1 KiB' },
   { id: 'qos0-64KiB', kind: 'throughput', n: 500, size: 65536, qos: 0, warmup: 50, publisher: 'raw', what: 'payload sweep: 64 KiB',

@@ -29,6 +29,10 @@ const clients = [];
 let sub = null;
 let pub = null;
 let topic = '';
+/** What the subscriber subscribes to: the topic, or all of `topics`. */
+let filter = '';
+/** What the publisher publishes to: the topic, or (`params.topics`) that many, in turn. */
+let topics = '';
 let payload = null;
 
 function makePayload(size) {
@@ -88,7 +92,7 @@ async function pump(n, qos, pubWindow, e2eWindow) {
     const k = room();
     if (k > 0) {
       if (pub.publishMany) {
-        pub.publishMany(topic, payload, qos, k, qos ? onAck : null);
+        pub.publishMany(topics, payload, qos, k, qos ? onAck : null);
         if (!qos) { s.acked += k; if (s.acked === n) s.tAcked = now(); }
       } else {
         for (let j = 0; j < k; j++) pub.publish(topic, payload, qos).then(onAck, onErr);
@@ -157,6 +161,9 @@ window.bench = {
     CHUNK = p.chunk ?? 100;
     adapter = await import(`/clients/${p.client}.js`);
     topic = `bench/${p.runId}/t`;
+    if (p.topics && p.publisher !== 'raw') throw new Error('many topics: only the raw publisher takes a list');
+    filter = p.topics ? `${topic}/+` : topic;
+    topics = p.topics ? Array.from({ length: p.topics }, (_, i) => `${topic}/${i}`) : topic;
     payload = makePayload(p.size);
     const t0 = now();
     if (p.kind === 'rtt') {
@@ -165,7 +172,7 @@ window.bench = {
       await roundTrips(p.warmup, p.qos);
     } else {
       sub = await open('sub', onMessage);
-      await sub.subscribe(topic, p.qos);
+      await sub.subscribe(filter, p.qos);
       // 'raw': the floor's batched publisher, the same for every subscriber, so
       // the rate measures the subscriber's receive path. 'own': the client
       // under test publishes too.

@@ -273,7 +273,7 @@ pub(crate) mod tests {
         let (first, body) = split(bytes);
         assert_eq!(
             Packet::decode(first, body, version),
-            Err(err.clone()),
+            Err(err),
             "decoding {bytes:02X?}"
         );
         assert_eq!(u8::from(err.reason_code()), code, "reason code of {err:?}");

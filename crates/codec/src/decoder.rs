@@ -124,11 +124,11 @@ impl Decoder {
 
     fn next_with(&mut self, decode: DecodeFn) -> Result<Option<Packet>, DecodeError> {
         if let Some(e) = &self.failed {
-            return Err(e.clone());
+            return Err(*e);
         }
         let result = decode_with(&mut self.buf, self.version, self.max_packet_size, decode);
         if let Err(e) = &result {
-            self.failed = Some(e.clone());
+            self.failed = Some(*e);
             self.buf = BytesMut::new();
         }
         result

@@ -9,8 +9,10 @@ use crate::topic::TopicError;
 ///
 /// Each variant names the [`ReasonCode`] to send in DISCONNECT (or CONNACK)
 /// before closing the connection: see [`DecodeError::reason_code`]. After a
-/// decode error the byte stream cannot be resynchronised.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// decode error the byte stream cannot be resynchronised. Plain data, so
+/// `Copy`: the decoder hands its error out again with a copy, not a
+/// clone per variant (-160 B gzip of the browser bundle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
     // --- Malformed Packet (0x81) ---

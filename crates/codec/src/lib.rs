@@ -59,7 +59,7 @@ pub use decoder::{decode_packet, Decoder};
 pub use disconnect::Disconnect;
 pub use error::{DecodeError, EncodeError};
 pub use packet::{Packet, PacketType};
-pub use property::{PayloadFormatIndicator, Properties, PropertyId};
+pub use property::{PayloadFormatIndicator, Properties, PropertyId, Received};
 pub use puback::PubAck;
 pub use pubcomp::PubComp;
 pub use publish::Publish;

@@ -270,6 +270,42 @@ pub struct Properties {
     pub subscription_identifier_available: Option<bool>,
     /// Shared Subscription Available (0x2A).
     pub shared_subscription_available: Option<bool>,
+    /// The bytes these properties were decoded from; not a property.
+    pub received: Received,
+}
+
+/// The wire form decoded properties came from, Property Length first,
+/// sharing memory with the received packet: a client hands it on (to
+/// JavaScript, say) without encoding the properties again. Empty for
+/// properties built in code. Only the codec sets it, and it does not
+/// follow changes to the fields (a client resolving a Topic Alias takes
+/// the alias but the bytes keep it). Never compared (`Properties` are
+/// equal by their fields) and never encoded ([`Properties::encode_list`]
+/// writes the fields).
+#[derive(Clone, Default)]
+pub struct Received(Option<Bytes>);
+
+impl Received {
+    /// The bytes as received; `None` unless decoded.
+    #[must_use]
+    pub fn bytes(&self) -> Option<&Bytes> {
+        self.0.as_ref()
+    }
+}
+
+impl PartialEq for Received {
+    /// Always: the same properties are equal however they were written.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Received {}
+
+impl core::fmt::Debug for Received {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Received({:?} bytes)", self.0.as_ref().map(Bytes::len))
+    }
 }
 
 impl Default for Properties {
@@ -304,6 +340,7 @@ impl Default for Properties {
             wildcard_subscription_available: None,
             subscription_identifier_available: None,
             shared_subscription_available: None,
+            received: Received(None),
         }
     }
 }
@@ -392,12 +429,11 @@ impl Properties {
 
     /// Reads a Property Length and the properties it covers.
     pub(crate) fn decode(r: &mut Reader, scope: Scope) -> Result<Self, DecodeError> {
-        let len = r.varint()?;
-        let mut r = r.sub(len as usize)?;
+        let mut list = r.varint_prefixed()?;
         let mut p = Self::default();
         let mut seen: u64 = 0;
-        while !r.is_empty() {
-            let raw = r.varint()?;
+        while !list.is_empty() {
+            let raw = list.varint()?;
             let id = PropertyId::from_u32(raw).ok_or(DecodeError::UnknownProperty(raw))?;
             if !id.allowed(scope) {
                 return Err(DecodeError::PropertyNotAllowed {
@@ -410,8 +446,9 @@ impl Properties {
                 return Err(DecodeError::DuplicateProperty(id));
             }
             seen |= bit;
-            p.decode_one(&mut r, id)?;
+            p.decode_one(&mut list, id)?;
         }
+        p.received = Received(Some(list.into_bytes()));
         Ok(p)
     }
 
@@ -770,6 +807,54 @@ mod tests {
         }
     }
 
+    /// Decoded properties keep their wire form, Property Length first,
+    /// as a slice of the packet (no copy), in the order the sender wrote
+    /// them: a User Property ahead of Content Type stays there, where
+    /// encoding writes identifier order. The order of User Properties is
+    /// the sender's [MQTT-3.3.2-18]. The kept bytes change neither
+    /// equality nor what is encoded.
+    #[test]
+    fn decoded_properties_keep_their_wire_form() {
+        #[rustfmt::skip]
+        let list = [
+            0x0B, // Property Length
+            0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // User Property k=v
+            0x03, 0x00, 0x01, b't', // Content Type "t"
+        ];
+        let mut body = vec![0xAA];
+        body.extend_from_slice(&list);
+        body.push(0xBB);
+        let body = Bytes::from(body);
+        let mut r = Reader::new(body.clone());
+        assert_eq!(r.u8(), Ok(0xAA));
+        let decoded = Properties::decode(&mut r, Scope::Packet(T::Publish)).unwrap();
+        assert_eq!(r.u8(), Ok(0xBB), "decoding stops after the list");
+        let kept = decoded.received.bytes().unwrap();
+        assert_eq!(kept[..], list);
+        assert_eq!(kept.as_ptr(), body[1..].as_ptr(), "a slice, not a copy");
+
+        let built = Properties {
+            content_type: Some("t".into()),
+            user_properties: vec![("k".into(), "v".into())],
+            ..Properties::default()
+        };
+        assert!(built.received.bytes().is_none());
+        assert_eq!(decoded, built);
+        let (mut from_decoded, mut from_built) = (Vec::new(), Vec::new());
+        decoded
+            .encode_list(Some(T::Publish), &mut from_decoded)
+            .unwrap();
+        built
+            .encode_list(Some(T::Publish), &mut from_built)
+            .unwrap();
+        assert_eq!(from_decoded, from_built);
+        assert_ne!(from_decoded[..], list, "encoding writes identifier order");
+        // An empty list keeps its Property Length; 3.1.1 has none to keep.
+        let empty = Properties::decode_list(Bytes::from_static(&[0]), None).unwrap();
+        assert_eq!(empty.received.bytes().map(|b| &b[..]), Some(&[0][..]));
+        assert_eq!(empty, Properties::default());
+    }
+
     type Set = fn(&mut Properties);
 
     #[test]
@@ -1032,7 +1117,7 @@ mod tests {
         for raw in 0..0x80u8 {
             if PropertyId::from_u32(raw.into()).is_none() {
                 let err = DecodeError::UnknownProperty(raw.into());
-                assert_eq!(decode(&[0x02, raw, 0x00], publish), Err(err.clone()));
+                assert_eq!(decode(&[0x02, raw, 0x00], publish), Err(err));
                 assert_eq!(err.reason_code(), crate::ReasonCode::MalformedPacket);
             }
         }
@@ -1150,7 +1235,7 @@ mod tests {
             (puback, &[0x04, 0x1F, 0x00, 0x01, 0x00], DecodeError::NullCharacter, 0x81),
         ];
         for (scope, bytes, err, code) in cases {
-            assert_eq!(decode(bytes, scope), Err(err.clone()), "{bytes:02X?}");
+            assert_eq!(decode(bytes, scope), Err(err), "{bytes:02X?}");
             assert_eq!(u8::from(err.reason_code()), code);
         }
         // The edges of the valid ranges.

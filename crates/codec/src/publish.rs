@@ -266,6 +266,11 @@ mod tests {
             b'h', b'i', // Payload
         ];
         check(&v5, V5, &qos1_with_properties());
+        // The properties as received, Topic Alias included: the bytes from
+        // the Property Length to the payload.
+        let decoded = decode(v5[0], &v5[2..], V5).unwrap();
+        let received = decoded.properties.received.bytes().unwrap();
+        assert_eq!(received[..], v5[9..46]);
         #[rustfmt::skip]
         let v311 = [
             0x33, 0x09, // PUBLISH QoS 1 RETAIN, Remaining Length 9
@@ -547,11 +552,11 @@ mod tests {
         let end = DecodeError::UnexpectedEnd;
         let malformed = ReasonCode::MalformedPacket;
         // Topic length 5 with one byte; QoS 1 without a whole packet id.
-        rejects(0x30, &[0, 5, b't'], V311, end.clone(), malformed);
-        rejects(0x32, &[0, 1, b't', 0], V311, end.clone(), malformed);
+        rejects(0x30, &[0, 5, b't'], V311, end, malformed);
+        rejects(0x32, &[0, 1, b't', 0], V311, end, malformed);
         // MQTT 5.0 needs a Property Length, and the properties it announces.
-        rejects(0x30, &[0, 1, b't'], V5, end.clone(), malformed);
-        rejects(0x32, &[0, 1, b't', 0, 1], V5, end.clone(), malformed);
+        rejects(0x30, &[0, 1, b't'], V5, end, malformed);
+        rejects(0x32, &[0, 1, b't', 0, 1], V5, end, malformed);
         rejects(0x30, &[0, 1, b't', 5, 0x02, 0], V5, end, malformed);
         rejects(
             0x30,

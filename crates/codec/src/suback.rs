@@ -221,7 +221,7 @@ mod tests {
             let v5 = [0x90, 0x04, 0x00, 0x07, 0x00, code];
             match ReasonCode::from_u8(code).filter(|c| c.is_valid_for(ty)) {
                 Some(c) => assert_vector(&one(c), V5, &v5),
-                None => assert_decode_err(&v5, V5, err.clone(), 0x81),
+                None => assert_decode_err(&v5, V5, err, 0x81),
             }
             // MQTT 3.1.1: other return codes are reserved [MQTT-3.9.3-2 of 3.1.1].
             let v311 = [0x90, 0x03, 0x00, 0x07, code];
@@ -257,7 +257,7 @@ mod tests {
             ),
             (&[0x90, 0x03, 0x00, 0x00, 0x00], V311, E::ZeroPacketId, 0x82),
             // [MQTT-3.9.3-1]: one Reason Code per Topic Filter, so at least one.
-            (&[0x90, 0x03, 0x00, 0x07, 0x00], V5, no_codes.clone(), 0x82),
+            (&[0x90, 0x03, 0x00, 0x07, 0x00], V5, no_codes, 0x82),
             (&[0x90, 0x02, 0x00, 0x07], V311, no_codes, 0x82),
             // The Property Length is not optional in SUBACK.
             (&[0x90, 0x02, 0x00, 0x07], V5, E::UnexpectedEnd, 0x81),

@@ -120,9 +120,23 @@ impl Reader {
         out
     }
 
-    /// A sub-reader over the next `n` bytes, which this reader skips.
-    pub(crate) fn sub(&mut self, n: usize) -> Result<Reader, DecodeError> {
-        Ok(Reader::new(self.bytes(n)?))
+    /// A reader over a Variable Byte Integer length and the bytes it
+    /// covers, which this reader skips, positioned after the length: its
+    /// [`Self::into_bytes`] are the whole field, length first.
+    pub(crate) fn varint_prefixed(&mut self) -> Result<Reader, DecodeError> {
+        let start = self.pos;
+        let n = self.varint()? as usize;
+        let header = self.pos - start;
+        self.pos = start;
+        Ok(Reader {
+            buf: self.bytes(header + n)?,
+            pos: header,
+        })
+    }
+
+    /// All the bytes this reader reads, sharing memory with the packet body.
+    pub(crate) fn into_bytes(self) -> Bytes {
+        self.buf
     }
 }
 

@@ -279,7 +279,7 @@ proptest! {
         let mut decoder = Decoder::new(V5, max);
         for (i, &b) in header.iter().enumerate() {
             decoder.feed(&[b]);
-            let want = if i + 1 < header.len() { Ok(None) } else { Err(err.clone()) };
+            let want = if i + 1 < header.len() { Ok(None) } else { Err(err) };
             prop_assert_eq!(decoder.next_packet(), want);
         }
         let mut buf = BytesMut::from(&header[..]);
@@ -314,7 +314,7 @@ proptest! {
         bytes.push(fifth);
         let sizes = if one_at_a_time { vec![1] } else { vec![bytes.len()] };
         let got = decode_stream(V5, u32::MAX, &bytes, &sizes);
-        prop_assert_eq!(got.error.clone(), Some(DecodeError::VarIntTooLong));
+        prop_assert_eq!(got.error, Some(DecodeError::VarIntTooLong));
         prop_assert_eq!(got.error.unwrap().reason_code(), ReasonCode::MalformedPacket);
         prop_assert!(got.packets.is_empty());
         let mut buf = BytesMut::from(&bytes[..5]);
@@ -355,7 +355,7 @@ fn oversized_claim_keeps_memory_bounded() {
     assert_eq!(decoder.buffered(), 4, "buffers only what was fed");
     decoder.feed(&header[4..]);
     assert_eq!(decoder.buffered(), 5);
-    assert_eq!(decoder.next_packet(), Err(err.clone()));
+    assert_eq!(decoder.next_packet(), Err(err));
     assert_eq!(decoder.buffered(), 0, "the error drops the buffer");
 
     // The peer keeps sending the body: nothing is stored, the error sticks.
@@ -363,7 +363,7 @@ fn oversized_claim_keeps_memory_bounded() {
     for _ in 0..64 {
         decoder.feed(&chunk);
         assert_eq!(decoder.buffered(), 0);
-        assert_eq!(decoder.next_packet(), Err(err.clone()));
+        assert_eq!(decoder.next_packet(), Err(err));
     }
 
     // Same when header and body arrive in the same chunk.
@@ -388,7 +388,7 @@ fn errors_are_sticky_and_reset_recovers() {
     for _ in 0..3 {
         decoder.feed(&ping);
         assert_eq!(decoder.buffered(), 0);
-        assert_eq!(decoder.next_packet(), Err(err.clone()));
+        assert_eq!(decoder.next_packet(), Err(err));
     }
 
     decoder.reset();

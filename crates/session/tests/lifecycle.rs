@@ -750,7 +750,7 @@ fn malformed_bytes_close_the_connection_with_the_right_reason_code() {
         let mut buf = BytesMut::from(case.bytes);
         assert_eq!(
             decode_packet(&mut buf, case.version, 64),
-            Err(case.error.clone()),
+            Err(case.error),
             "{}",
             case.name
         );
@@ -778,7 +778,7 @@ fn malformed_bytes_close_the_connection_with_the_right_reason_code() {
             let events = assert_closed_for_protocol_error(
                 &mut peer,
                 case.code,
-                ProtocolError::Decode(case.error.clone()),
+                ProtocolError::Decode(case.error),
             );
             assert_eq!(reconnects_scheduled(&events).len(), 1, "{}", case.name);
             // No further packets are processed on this connection.

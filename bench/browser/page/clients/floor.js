@@ -144,26 +144,37 @@ export function open(url, clientId, onMessage, params) {
       ws.send(packet(0x82, [0, 1, ...(v5 ? [0] : []), ...str(filter), qos]));
     }),
     publish: (topic, payload, qos) => api.publishMany(topic, payload, qos, 1, null),
-    /** `count` copies in one frame; `onAck` per PUBACK (QoS 1). Resolves once sent. */
+    /**
+     * `count` copies in one frame; `onAck` per PUBACK (QoS 1). Resolves once
+     * sent. `topic` may be a list: the packets then take its topics in turn.
+     */
     publishMany(topic, payload, qos, count, onAck) {
       if (!cached || cached.topic !== topic || cached.payload !== payload || cached.qos !== qos) {
-        cached = { topic, payload, qos, ...template(topic, payload, qos) };
+        const packets = [].concat(topic).map((t) => template(t, payload, qos));
+        cached = { topic, payload, qos, packets, next: 0 };
       }
-      const { pkt, idAt } = cached;
+      const { packets } = cached;
       if (qos && onAck) onPuback = onAck;
       // Frames of at most FRAME_BYTES (at least one packet each).
-      const perFrame = Math.max(1, Math.floor(FRAME_BYTES / pkt.length));
+      const perFrame = Math.max(1, Math.floor(FRAME_BYTES / packets[0].pkt.length));
       for (let done = 0; done < count; done += perFrame) {
         const k = Math.min(perFrame, count - done);
-        const out = new Uint8Array(pkt.length * k);
+        const batch = [];
         for (let j = 0; j < k; j++) {
-          out.set(pkt, j * pkt.length);
+          batch.push(packets[cached.next]);
+          cached.next = (cached.next + 1) % packets.length;
+        }
+        const out = new Uint8Array(batch.reduce((n, { pkt }) => n + pkt.length, 0));
+        let at = 0;
+        for (const { pkt, idAt } of batch) {
+          out.set(pkt, at);
           if (qos) {
             const id = nextId;
             nextId = nextId === 0xffff ? 1 : nextId + 1;
-            out[j * pkt.length + idAt] = id >> 8;
-            out[j * pkt.length + idAt + 1] = id & 0xff;
+            out[at + idAt] = id >> 8;
+            out[at + idAt + 1] = id & 0xff;
           }
+          at += pkt.length;
         }
         ws.send(out);
       }

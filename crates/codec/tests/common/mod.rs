@@ -17,7 +17,7 @@ use proptest::sample::select;
 use wasmqtt_codec::{
     decode_packet, Auth, ConnAck, Connect, DecodeError, Decoder, Disconnect, EncodeError, Packet,
     PacketId, PacketType, PayloadFormatIndicator, Properties, PropertyId, ProtocolVersion, PubAck,
-    PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
+    PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, Received, RetainHandling, SubAck, Subscribe,
     Subscription, SubscriptionOptions, TopicFilter, TopicName, UnsubAck, Unsubscribe, Will,
 };
 
@@ -319,6 +319,8 @@ pub fn all_properties() -> Properties {
         wildcard_subscription_available: Some(false),
         subscription_identifier_available: Some(true),
         shared_subscription_available: Some(false),
+        // Not a property: only decoding sets it.
+        received: Received::default(),
     }
 }
 
@@ -619,6 +621,7 @@ pub fn any_properties() -> BoxedStrategy<Properties> {
             wildcard_subscription_available: c.6,
             subscription_identifier_available: c.7,
             shared_subscription_available: c.8,
+            received: Received::default(),
         })
         .boxed()
 }
