@@ -136,6 +136,8 @@ pub(crate) fn connect(record: &[u8]) -> Result<Options, Error> {
     Ok(o)
 }
 
+/// Reads each field of the record into `o`, `will` and `later`: `None`
+/// if the record is malformed.
 fn read<'a>(
     r: &mut Fields<'a>,
     o: &mut Options,
