@@ -112,6 +112,14 @@ const varint = (n) => {
   return out;
 };
 
+/** The byte arrays (or arrays of bytes) of `parts`, one after another. */
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, a) => n + a.length, 0));
+  let i = 0;
+  for (const a of parts) { out.set(a, i); i += a.length; }
+  return out;
+}
+
 /**
  * Checks the fields of `o` by `table` (name: [property identifier or 0,
  * check]) and encodes the properties as MQTT puts them on the wire:
@@ -147,12 +155,7 @@ function properties(o, path, table) {
     else if (id === 0x21 || id === 0x22) put([id, v >> 8, v & 255]);
     else put([id, v >>> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255]);
   }
-  const head = varint(length);
-  const bytes = new Uint8Array(head.length + length);
-  bytes.set(head);
-  let i = head.length;
-  for (const a of parts) { bytes.set(a, i); i += a.length; }
-  return [checked, bytes];
+  return [checked, concat([varint(length)].concat(parts))];
 }
 
 const object = (v, f) => (typeof v === 'object' ? v : fail(f, 'must be an object'));
@@ -202,10 +205,7 @@ function record(fields) {
       parts.push(varint(b.length), b);
     }
   }
-  const out = new Uint8Array(parts.reduce((n, a) => n + a.length, 0));
-  let i = 0;
-  for (const a of parts) { out.set(a, i); i += a.length; }
-  return out;
+  return concat(parts);
 }
 
 /**
